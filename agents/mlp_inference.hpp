@@ -1,0 +1,53 @@
+// A frozen copy of a tanh MLP for the rollout: a forward pass over plain float arrays, without
+// LibTorch's per-operation overhead (which dominates at batch sizes of 1 to 16). The copy is
+// refreshed from the trained network after every update; it computes the same function.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+namespace graybox::agents {
+
+class MlpInference {
+ public:
+  struct Layer {
+    int in = 0, out = 0;
+    std::vector<float> weight;  // out x in, row-major (LibTorch's Linear layout)
+    std::vector<float> bias;    // out
+  };
+
+  void set_layers(std::vector<Layer> layers) {
+    layers_ = std::move(layers);
+    int widest = 0;
+    for (const auto& layer : layers_) widest = std::max({widest, layer.in, layer.out});
+    a_.assign(static_cast<std::size_t>(widest), 0.0f);
+    b_.assign(static_cast<std::size_t>(widest), 0.0f);
+  }
+  int in_dim() const { return layers_.empty() ? 0 : layers_.front().in; }
+  int out_dim() const { return layers_.empty() ? 0 : layers_.back().out; }
+
+  // One input row -> one output row; tanh after every layer but the last.
+  void forward(const float* x, float* y) {
+    const float* input = x;
+    for (std::size_t l = 0; l < layers_.size(); ++l) {
+      const Layer& layer = layers_[l];
+      const bool last = l + 1 == layers_.size();
+      float* output = last ? y : (l % 2 == 0 ? a_.data() : b_.data());
+      for (int o = 0; o < layer.out; ++o) {
+        const float* w = layer.weight.data() + static_cast<std::size_t>(o) * layer.in;
+        float sum = 0.0f;
+        for (int i = 0; i < layer.in; ++i) sum += w[i] * input[i];
+        sum += layer.bias[o];
+        output[o] = last ? sum : std::tanh(sum);
+      }
+      input = output;
+    }
+  }
+
+ private:
+  std::vector<Layer> layers_;
+  std::vector<float> a_, b_;
+};
+
+}  // namespace graybox::agents

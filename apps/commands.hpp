@@ -1,0 +1,33 @@
+// The subcommands of the `graybox` tool. Each returns the process exit code; user errors are
+// thrown as core::UserError and turned into exit code 2 by main.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/config_schema.hpp"
+
+namespace graybox::apps {
+
+struct TrainOptions {
+  std::string config_path;
+  std::vector<std::string> overrides;  // --set key=value
+  std::string out;                     // run directory ("" = runs/<stem>-<time>)
+  bool resume = false;
+  bool quiet = false;
+};
+
+struct EvalOptions {
+  std::string run_dir;
+  int episodes = 10;
+  bool json = false;
+};
+
+// The schema of `graybox train` configs: seed, total_steps, env.*, agent.*, checkpoint.*, eval.*.
+core::ConfigSchema train_schema();
+
+int train_command(const TrainOptions& options);
+int eval_command(const EvalOptions& options);
+int envs_command(bool json);
+
+}  // namespace graybox::apps

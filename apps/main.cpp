@@ -1,0 +1,61 @@
+// graybox: hyperparameter control for deep learning. `graybox --help` lists the subcommands;
+// each subcommand's --help shows an example.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <exception>
+
+#include "apps/commands.hpp"
+#include "core/error.hpp"
+#include "core/version.hpp"
+
+int main(int argc, char** argv) {
+  using namespace graybox;
+  CLI::App app{"graybox " GRAYBOX_VERSION ": hyperparameter control for deep learning"};
+  app.set_version_flag("--version", "graybox " GRAYBOX_VERSION);
+  app.require_subcommand(1);
+
+  apps::TrainOptions train;
+  auto* train_cmd = app.add_subcommand("train", "train an agent from a YAML config into a run directory");
+  train_cmd->footer(
+      "Example:\n"
+      "  graybox train configs/quickstart.yaml --set agent.learning_rate=1e-3 --out runs/pendulum\n"
+      "  graybox train --resume --out runs/pendulum      # continue a stopped or killed run");
+  train_cmd->add_option("config", train.config_path, "the YAML config file");
+  train_cmd->add_option("--set", train.overrides, "override a config key: KEY=VALUE (repeatable)");
+  train_cmd->add_option("--out", train.out, "the run directory (default runs/<config>-<time>)");
+  train_cmd->add_flag("--resume", train.resume, "continue the run in --out from its last checkpoint");
+  train_cmd->add_flag("--quiet", train.quiet, "no progress line");
+
+  apps::EvalOptions eval;
+  auto* eval_cmd = app.add_subcommand("eval", "evaluate a run's last checkpoint with deterministic actions");
+  eval_cmd->footer("Example:\n  graybox eval runs/pendulum --episodes 20 --json");
+  eval_cmd->add_option("run_dir", eval.run_dir, "the run directory")->required();
+  eval_cmd->add_option("--episodes", eval.episodes, "episodes to run (default 10)");
+  eval_cmd->add_flag("--json", eval.json, "print JSON");
+
+  bool envs_json = false;
+  auto* envs_cmd = app.add_subcommand("envs", "list the registered environments");
+  envs_cmd->footer("Example:\n  graybox envs --json");
+  envs_cmd->add_flag("--json", envs_json, "print JSON");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : core::kExitUserError;
+  }
+
+  try {
+    if (*train_cmd) return apps::train_command(train);
+    if (*eval_cmd) return apps::eval_command(eval);
+    if (*envs_cmd) return apps::envs_command(envs_json);
+  } catch (const core::UserError& e) {
+    std::fprintf(stderr, "\nerror: %s\n", e.what());
+    return core::kExitUserError;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "\ninternal error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

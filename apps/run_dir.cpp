@@ -1,0 +1,66 @@
+#include "apps/run_dir.hpp"
+
+#include <algorithm>
+#include <ctime>
+#include <filesystem>
+#include <vector>
+
+#include "core/files.hpp"
+
+namespace fs = std::filesystem;
+
+namespace graybox::apps {
+
+RunDir::RunDir(std::string path) : path_(std::move(path)) {
+  fs::create_directories(path_ + "/checkpoints");
+}
+
+std::string RunDir::write_checkpoint(std::int64_t step,
+                                     const std::function<void(const std::string&)>& write,
+                                     int keep) {
+  char name[64];
+  std::snprintf(name, sizeof(name), "step_%012lld", static_cast<long long>(step));
+  const std::string root = path_ + "/checkpoints";
+  const std::string final_dir = root + "/" + name;
+  const std::string tmp_dir = root + "/.tmp_" + name;
+  fs::remove_all(tmp_dir);
+  fs::create_directories(tmp_dir);
+  write(tmp_dir);
+  for (const auto& entry : fs::directory_iterator(tmp_dir)) core::sync_path(entry.path().string());
+  fs::remove_all(final_dir);
+  fs::rename(tmp_dir, final_dir);
+  core::sync_path(root);
+  core::write_file_atomic(root + "/latest", std::string(name) + "\n");
+
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(root)) {
+    const std::string n = entry.path().filename().string();
+    if (entry.is_directory() && n.rfind("step_", 0) == 0) names.push_back(n);
+  }
+  std::sort(names.begin(), names.end());
+  for (std::size_t i = 0; i + static_cast<std::size_t>(std::max(1, keep)) < names.size(); ++i) {
+    fs::remove_all(root + "/" + names[i]);
+  }
+  return final_dir;
+}
+
+std::string RunDir::latest_checkpoint() const {
+  const std::string root = path_ + "/checkpoints";
+  std::error_code ec;
+  if (!fs::exists(root + "/latest", ec)) return "";
+  std::string name = core::read_file(root + "/latest");
+  name.erase(std::remove_if(name.begin(), name.end(), [](char c) { return c == '\n' || c == '\r'; }),
+             name.end());
+  const std::string dir = root + "/" + name;
+  return fs::is_directory(dir, ec) ? dir : "";
+}
+
+std::string default_run_path(const std::string& config_path) {
+  const std::string stem = fs::path(config_path).stem().string();
+  const std::time_t now = std::time(nullptr);
+  char stamp[32];
+  std::strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", std::localtime(&now));
+  return "runs/" + stem + "-" + stamp;
+}
+
+}  // namespace graybox::apps

@@ -1,0 +1,37 @@
+// The run directory a training command writes:
+//   config.yaml        the resolved config (defaults filled in)
+//   store.sqlite       metrics per step, hyperparameter changes, events
+//   metrics.csv        the same metrics as a wide CSV (written at the end and on stop)
+//   checkpoints/       step_<N>/ (complete state), `latest` names the newest complete one
+//   summary.json       final figures for scripts
+// Checkpoints are written to a temporary folder and renamed into place, and `latest` is
+// replaced atomically, so a run killed at any moment leaves one that loads.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+namespace graybox::apps {
+
+class RunDir {
+ public:
+  explicit RunDir(std::string path);
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+  // Writes a checkpoint for `step` with `write(dir)`, then points `latest` at it and removes
+  // all but the newest `keep` checkpoints.
+  std::string write_checkpoint(std::int64_t step, const std::function<void(const std::string&)>& write,
+                               int keep);
+  // The newest complete checkpoint folder, or "" if there is none.
+  std::string latest_checkpoint() const;
+
+ private:
+  std::string path_;
+};
+
+// A fresh folder name for a run of `config_path`: runs/<stem>-<YYYYmmdd-HHMMSS>.
+std::string default_run_path(const std::string& config_path);
+
+}  // namespace graybox::apps

@@ -1,0 +1,168 @@
+#include <torch/torch.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "apps/commands.hpp"
+#include "apps/run_dir.hpp"
+#include "core/version.hpp"
+#include "core/config.hpp"
+#include "core/files.hpp"
+#include "core/progress.hpp"
+#include "core/run_store.hpp"
+#include "tasks/rl_task.hpp"
+
+namespace fs = std::filesystem;
+
+namespace graybox::apps {
+namespace {
+
+std::atomic<int> g_stop_signal{0};
+
+void on_stop_signal(int signal) { g_stop_signal = signal; }
+
+// Buffers metrics into the run store; committed once per iteration.
+class StoreSink : public core::MetricSink {
+ public:
+  explicit StoreSink(core::RunStore& store) : store_(store) {}
+  void metric(std::int64_t step, const std::string& name, double value) override {
+    store_.add_metric(0, step, name, value);
+  }
+  void event(std::int64_t step, const std::string& kind, const std::string& detail) override {
+    store_.add_event(0, step, kind, detail);
+    std::fprintf(stderr, "\n[step %lld] %s: %s\n", static_cast<long long>(step), kind.c_str(), detail.c_str());
+  }
+
+ private:
+  core::RunStore& store_;
+};
+
+}  // namespace
+
+core::ConfigSchema train_schema() {
+  core::ConfigSchema schema;
+  tasks::add_rl_schema(schema);
+  schema.add_int("checkpoint.interval", 100000, "env steps between checkpoints (0: only the final one)", 0, 9.0e15);
+  schema.add_int("checkpoint.keep", 2, "how many recent checkpoints to keep", 1, 1000);
+  schema.add_int("eval.episodes", 10, "deterministic evaluation episodes at the end of training", 0, 100000);
+  schema.add_int("torch_threads", 1, "LibTorch intra-op threads (1 is fastest for these networks)", 1, 256);
+  return schema;
+}
+
+int train_command(const TrainOptions& options) {
+  static const core::ConfigSchema schema = train_schema();
+  std::string out = options.out;
+  core::Config config = [&] {
+    if (options.resume) {
+      if (out.empty()) throw core::UserError("--resume needs --out RUN_DIR (the run to continue)");
+      if (fs::exists(out + "/config.yaml")) return core::Config::load(out + "/config.yaml", schema, options.overrides);
+    }
+    if (options.config_path.empty()) throw core::UserError("train: a CONFIG file is required");
+    return core::Config::load(options.config_path, schema, options.overrides);
+  }();
+  if (out.empty()) out = default_run_path(options.config_path);
+  const tasks::RlTaskConfig task_config = tasks::rl_task_config(config);
+
+  if (!options.resume && fs::exists(out + "/checkpoints/latest")) {
+    throw core::UserError(out + ": this run directory already holds a run; pass --resume to continue it or choose another --out");
+  }
+  torch::set_num_threads(static_cast<int>(config.get_int("torch_threads")));
+  RunDir run(out);
+  core::write_file_atomic(run.file("config.yaml"), config.to_yaml());
+  core::RunStore store(run.file("store.sqlite"));
+  store.set_meta("graybox_version", GRAYBOX_VERSION);
+  store.set_meta("config", config.to_yaml());
+
+  tasks::RlTask task(task_config);
+  const std::string checkpoint = options.resume ? run.latest_checkpoint() : "";
+  if (!checkpoint.empty()) {
+    task.load(checkpoint);
+    store.truncate_after(0, task.steps_done());
+    store.add_event(0, task.steps_done(), "resume", checkpoint);
+    if (!options.quiet) std::fprintf(stderr, "resuming %s from %s (step %lld)\n", out.c_str(), checkpoint.c_str(), static_cast<long long>(task.steps_done()));
+  } else if (!options.quiet) {
+    std::fprintf(stderr, "training %s (%s) for %lld steps into %s\n", task_config.env_id.c_str(),
+                 config.get_string("agent.algo").c_str(), static_cast<long long>(task_config.total_steps), out.c_str());
+  }
+  for (const auto& [name, value] : task.hyperparameters().values()) {
+    store.add_hyperparameter(0, task.steps_done(), name, value);
+  }
+  store.commit();
+
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
+  StoreSink sink(store);
+  core::ProgressLine progress(task_config.total_steps, !options.quiet);
+  const std::int64_t start_step = task.steps_done();
+  progress.start(start_step);
+  const auto started = std::chrono::steady_clock::now();
+  const std::int64_t interval = config.get_int("checkpoint.interval");
+  const int keep = static_cast<int>(config.get_int("checkpoint.keep"));
+  std::int64_t next_checkpoint = interval > 0 ? (task.steps_done() / interval + 1) * interval : INT64_MAX;
+  const auto save = [&](const std::string& dir) { task.save(dir); };
+
+  while (g_stop_signal == 0 && task.iterate(sink)) {
+    store.commit();
+    if (task.steps_done() >= next_checkpoint) {
+      run.write_checkpoint(task.steps_done(), save, keep);
+      while (next_checkpoint <= task.steps_done()) next_checkpoint += interval;
+    }
+    progress.update(task.steps_done(), task.recent_return());
+  }
+  store.commit();
+  run.write_checkpoint(task.steps_done(), save, keep);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  progress.finish(task.steps_done(), task.recent_return());
+  store.export_csv(run.file("metrics.csv"));
+
+  nlohmann::json summary;
+  if (fs::exists(run.file("summary.json"))) {
+    try {
+      summary = nlohmann::json::parse(core::read_file(run.file("summary.json")));
+    } catch (const std::exception&) {
+      summary = nlohmann::json::object();
+    }
+  }
+  const double previous_wall = summary.value("wall_seconds", 0.0);
+  summary["env_id"] = task_config.env_id;
+  summary["seed"] = task_config.seed;
+  summary["total_steps"] = task.steps_done();
+  summary["episodes"] = task.episodes_done();
+  summary["unstable_episodes"] = task.unstable_episodes();
+  const double final_return = task.recent_return();
+  summary["final_return"] = std::isfinite(final_return) ? nlohmann::json(final_return) : nlohmann::json();
+  summary["sps"] = wall > 0 ? static_cast<double>(task.steps_done() - start_step) / wall : 0.0;
+  summary["wall_seconds"] = previous_wall + wall;
+
+  if (g_stop_signal != 0) {
+    summary["status"] = "stopped";
+    core::write_file_atomic(run.file("summary.json"), summary.dump(2) + "\n");
+    std::fprintf(stderr, "stopped by signal %d at step %lld; continue with: graybox train --resume --out %s\n",
+                 g_stop_signal.load(), static_cast<long long>(task.steps_done()), out.c_str());
+    return 130;
+  }
+  const int episodes = static_cast<int>(config.get_int("eval.episodes"));
+  if (episodes > 0) {
+    const core::EvalResult eval = task.evaluate(episodes);
+    summary["eval_return_mean"] = eval.mean;
+    summary["eval_return_std"] = eval.std;
+    summary["eval_episodes"] = episodes;
+    store.add_metric(0, task.steps_done(), "eval/return_mean", eval.mean);
+    store.add_metric(0, task.steps_done(), "eval/return_std", eval.std);
+    store.commit();
+    if (!options.quiet) {
+      std::fprintf(stderr, "eval return %.1f ± %.1f over %d episodes\n", eval.mean, eval.std, episodes);
+    }
+  }
+  summary["status"] = "finished";
+  core::write_file_atomic(run.file("summary.json"), summary.dump(2) + "\n");
+  store.export_csv(run.file("metrics.csv"));
+  if (!options.quiet) std::fprintf(stderr, "run directory: %s\n", out.c_str());
+  return 0;
+}
+
+}  // namespace graybox::apps

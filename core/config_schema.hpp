@@ -1,0 +1,60 @@
+// ConfigSchema: every key a config file may hold, with its type, default, range and a one-line
+// doc. The schema is the single source of truth for validation, `--set`, the resolved
+// config.yaml and `graybox train --help-config`.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace graybox::core {
+
+enum class FieldType { kInt, kFloat, kBool, kString, kIntList };
+
+const char* field_type_name(FieldType type);
+
+struct ConfigField {
+  std::string key;            // dotted path, e.g. "agent.learning_rate"
+  FieldType type = FieldType::kFloat;
+  std::string default_value;  // as YAML text; "" for a string means empty
+  std::string doc;            // one line
+  std::optional<double> min;  // inclusive bounds for numbers (list elements too)
+  std::optional<double> max;
+  bool min_exclusive = false;
+  std::vector<std::string> choices;  // allowed values for a string
+};
+
+class ConfigSchema {
+ public:
+  ConfigField& add(ConfigField field);
+  // Shorthands that read like a table of defaults.
+  ConfigField& add_int(const std::string& key, long long def, const std::string& doc,
+                       std::optional<double> min = std::nullopt,
+                       std::optional<double> max = std::nullopt);
+  ConfigField& add_float(const std::string& key, double def, const std::string& doc,
+                         std::optional<double> min = std::nullopt,
+                         std::optional<double> max = std::nullopt);
+  ConfigField& add_bool(const std::string& key, bool def, const std::string& doc);
+  ConfigField& add_string(const std::string& key, const std::string& def, const std::string& doc,
+                          std::vector<std::string> choices = {});
+  ConfigField& add_int_list(const std::string& key, const std::string& def,
+                            const std::string& doc, std::optional<double> min = std::nullopt);
+  // Keys under this prefix (e.g. "env.") that are not in the schema are accepted as
+  // free-form numbers and validated later by whoever consumes them (e.g. task parameters).
+  void allow_open_prefix(const std::string& prefix);
+
+  const ConfigField* find(const std::string& key) const;
+  bool is_open(const std::string& key) const;
+  const std::vector<ConfigField>& fields() const { return fields_; }
+  // The known key closest to `key` by edit distance, or "" if none is close.
+  std::string closest_key(const std::string& key) const;
+
+ private:
+  std::vector<ConfigField> fields_;
+  std::vector<std::string> open_prefixes_;
+};
+
+// Edit distance (insert, delete, substitute), for "did you mean" hints.
+std::size_t edit_distance(const std::string& a, const std::string& b);
+
+}  // namespace graybox::core

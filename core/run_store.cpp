@@ -1,0 +1,214 @@
+#include "core/run_store.hpp"
+
+#include <sqlite3.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iomanip>
+#include <set>
+
+#include "core/error.hpp"
+
+namespace graybox::core {
+namespace {
+
+class Statement {
+ public:
+  Statement(sqlite3* db, const char* sql) {
+    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) {
+      throw std::runtime_error(std::string("sqlite prepare: ") + sqlite3_errmsg(db));
+    }
+  }
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  sqlite3_stmt* get() { return stmt_; }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+double wall_now() {
+  using namespace std::chrono;
+  return duration<double>(system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+RunStore::RunStore(const std::string& path) : path_(path) {
+  if (sqlite3_open(path.c_str(), &db_) != SQLITE_OK) {
+    const std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw UserError(path + ": cannot open the run store: " + message);
+  }
+  sqlite3_busy_timeout(db_, 10000);
+  try {
+    exec("PRAGMA journal_mode=WAL");
+    exec("PRAGMA synchronous=NORMAL");
+    exec(
+        "CREATE TABLE IF NOT EXISTS metrics (trial INTEGER NOT NULL, step INTEGER NOT NULL,"
+        " name TEXT NOT NULL, value REAL, wall REAL);"
+        "CREATE INDEX IF NOT EXISTS metrics_by_name ON metrics(trial, name, step);"
+        "CREATE TABLE IF NOT EXISTS hyperparameters (trial INTEGER NOT NULL, step INTEGER NOT NULL,"
+        " name TEXT NOT NULL, value REAL, wall REAL);"
+        "CREATE TABLE IF NOT EXISTS events (trial INTEGER NOT NULL, step INTEGER NOT NULL,"
+        " kind TEXT NOT NULL, detail TEXT, wall REAL);"
+        "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);");
+  } catch (const std::exception& e) {
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw UserError(path + ": not a usable run store (" + e.what() + ")");
+  }
+}
+
+RunStore::~RunStore() {
+  try {
+    commit();
+  } catch (...) {
+    // Never throw from a destructor; the rows of an unfinished step are dropped.
+  }
+  sqlite3_close(db_);
+}
+
+void RunStore::exec(const std::string& sql) const {
+  char* error = nullptr;
+  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
+    const std::string message = error ? error : "unknown error";
+    sqlite3_free(error);
+    throw std::runtime_error("sqlite: " + message);
+  }
+}
+
+void RunStore::add_metric(std::int64_t trial, std::int64_t step, const std::string& name,
+                          double value) {
+  pending_.push_back({0, trial, step, name, value, {}});
+}
+
+void RunStore::add_hyperparameter(std::int64_t trial, std::int64_t step, const std::string& name,
+                                  double value) {
+  pending_.push_back({1, trial, step, name, value, {}});
+}
+
+void RunStore::add_event(std::int64_t trial, std::int64_t step, const std::string& kind,
+                         const std::string& detail) {
+  pending_.push_back({2, trial, step, kind, 0.0, detail});
+}
+
+void RunStore::commit() {
+  if (pending_.empty()) return;
+  const double wall = wall_now();
+  exec("BEGIN");
+  try {
+    Statement metric(db_, "INSERT INTO metrics VALUES (?, ?, ?, ?, ?)");
+    Statement hyper(db_, "INSERT INTO hyperparameters VALUES (?, ?, ?, ?, ?)");
+    Statement event(db_, "INSERT INTO events VALUES (?, ?, ?, ?, ?)");
+    for (const auto& row : pending_) {
+      sqlite3_stmt* s = row.table == 0 ? metric.get() : row.table == 1 ? hyper.get() : event.get();
+      sqlite3_bind_int64(s, 1, row.trial);
+      sqlite3_bind_int64(s, 2, row.step);
+      sqlite3_bind_text(s, 3, row.name.c_str(), -1, SQLITE_TRANSIENT);
+      if (row.table == 2) {
+        sqlite3_bind_text(s, 4, row.detail.c_str(), -1, SQLITE_TRANSIENT);
+      } else if (std::isfinite(row.value)) {
+        sqlite3_bind_double(s, 4, row.value);
+      } else {
+        sqlite3_bind_null(s, 4);  // SQLite has no NaN; a missing value reads back as NaN
+      }
+      sqlite3_bind_double(s, 5, wall);
+      if (sqlite3_step(s) != SQLITE_DONE) throw std::runtime_error(sqlite3_errmsg(db_));
+      sqlite3_reset(s);
+    }
+    exec("COMMIT");
+  } catch (...) {
+    exec("ROLLBACK");
+    throw;
+  }
+  pending_.clear();
+}
+
+void RunStore::truncate_after(std::int64_t trial, std::int64_t step) {
+  commit();
+  for (const char* table : {"metrics", "hyperparameters", "events"}) {
+    Statement s(db_, (std::string("DELETE FROM ") + table + " WHERE trial = ? AND step > ?").c_str());
+    sqlite3_bind_int64(s.get(), 1, trial);
+    sqlite3_bind_int64(s.get(), 2, step);
+    sqlite3_step(s.get());
+  }
+}
+
+void RunStore::set_meta(const std::string& key, const std::string& value) {
+  Statement s(db_, "INSERT OR REPLACE INTO meta VALUES (?, ?)");
+  sqlite3_bind_text(s.get(), 1, key.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(s.get(), 2, value.c_str(), -1, SQLITE_TRANSIENT);
+  if (sqlite3_step(s.get()) != SQLITE_DONE) throw std::runtime_error(sqlite3_errmsg(db_));
+}
+
+std::string RunStore::meta(const std::string& key) const {
+  Statement s(db_, "SELECT value FROM meta WHERE key = ?");
+  sqlite3_bind_text(s.get(), 1, key.c_str(), -1, SQLITE_TRANSIENT);
+  if (sqlite3_step(s.get()) != SQLITE_ROW) return "";
+  const auto* text = sqlite3_column_text(s.get(), 0);
+  return text ? reinterpret_cast<const char*>(text) : "";
+}
+
+std::vector<MetricRow> RunStore::metrics(std::int64_t trial, const std::string& name) const {
+  Statement s(db_,
+              "SELECT trial, step, name, value FROM metrics WHERE (?1 < 0 OR trial = ?1)"
+              " AND (?2 = '' OR name = ?2) ORDER BY trial, step, rowid");
+  sqlite3_bind_int64(s.get(), 1, trial);
+  sqlite3_bind_text(s.get(), 2, name.c_str(), -1, SQLITE_TRANSIENT);
+  std::vector<MetricRow> rows;
+  while (sqlite3_step(s.get()) == SQLITE_ROW) {
+    MetricRow row;
+    row.trial = sqlite3_column_int64(s.get(), 0);
+    row.step = sqlite3_column_int64(s.get(), 1);
+    row.name = reinterpret_cast<const char*>(sqlite3_column_text(s.get(), 2));
+    row.value = sqlite3_column_type(s.get(), 3) == SQLITE_NULL ? std::nan("")
+                                                                : sqlite3_column_double(s.get(), 3);
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+std::int64_t RunStore::count_events(const std::string& kind) const {
+  Statement s(db_, "SELECT COUNT(*) FROM events WHERE kind = ?");
+  sqlite3_bind_text(s.get(), 1, kind.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_step(s.get());
+  return sqlite3_column_int64(s.get(), 0);
+}
+
+void RunStore::export_csv(const std::string& path) const {
+  const auto rows = metrics();
+  std::set<std::string> names;
+  for (const auto& row : rows) names.insert(row.name);
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp);
+    out << "trial,step";
+    for (const auto& name : names) out << ',' << name;
+    out << '\n';
+    out << std::setprecision(10);
+    std::size_t i = 0;
+    while (i < rows.size()) {
+      const auto trial = rows[i].trial;
+      const auto step = rows[i].step;
+      std::map<std::string, double> line;
+      for (; i < rows.size() && rows[i].trial == trial && rows[i].step == step; ++i) {
+        line[rows[i].name] = rows[i].value;  // the last value of a name at a step wins
+      }
+      out << trial << ',' << step;
+      for (const auto& name : names) {
+        out << ',';
+        const auto it = line.find(name);
+        if (it != line.end() && std::isfinite(it->second)) out << it->second;
+      }
+      out << '\n';
+    }
+  }
+  std::rename(tmp.c_str(), path.c_str());
+}
+
+}  // namespace graybox::core

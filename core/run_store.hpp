@@ -1,0 +1,69 @@
+// RunStore: the run's SQLite file (metrics per step, hyperparameter changes, events). Writes go
+// in one transaction per call to commit(), with the write-ahead log on, so a run killed at any
+// moment leaves a file that opens and holds every committed step.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace graybox::core {
+
+struct MetricRow {
+  std::int64_t trial = 0;
+  std::int64_t step = 0;
+  std::string name;
+  double value = 0.0;
+};
+
+class RunStore {
+ public:
+  // Opens or creates the store. Throws UserError if the file is not a usable SQLite store.
+  explicit RunStore(const std::string& path);
+  ~RunStore();
+  RunStore(const RunStore&) = delete;
+  RunStore& operator=(const RunStore&) = delete;
+
+  // Buffered until commit().
+  void add_metric(std::int64_t trial, std::int64_t step, const std::string& name, double value);
+  void add_hyperparameter(std::int64_t trial, std::int64_t step, const std::string& name,
+                          double value);
+  void add_event(std::int64_t trial, std::int64_t step, const std::string& kind,
+                 const std::string& detail);
+  void commit();
+
+  // Removes everything recorded after `step` (used on resume, so the store matches the
+  // checkpoint the run continues from).
+  void truncate_after(std::int64_t trial, std::int64_t step);
+
+  void set_meta(const std::string& key, const std::string& value);
+  std::string meta(const std::string& key) const;
+
+  std::vector<MetricRow> metrics(std::int64_t trial = -1, const std::string& name = "") const;
+  std::int64_t count_events(const std::string& kind) const;
+
+  // Wide CSV: one row per (trial, step), one column per metric name.
+  void export_csv(const std::string& path) const;
+
+  const std::string& path() const { return path_; }
+
+ private:
+  void exec(const std::string& sql) const;
+  std::string path_;
+  sqlite3* db_ = nullptr;
+  struct Pending {
+    int table;  // 0 metrics, 1 hyperparameters, 2 events
+    std::int64_t trial, step;
+    std::string name;
+    double value;
+    std::string detail;
+  };
+  std::vector<Pending> pending_;
+};
+
+}  // namespace graybox::core

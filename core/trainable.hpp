@@ -1,0 +1,49 @@
+// Trainable: the one kind of object every controller drives. It trains for a budget (env steps
+// for an RL task, minibatches for a supervised one; never seconds), reports metrics through a
+// MetricSink, evaluates, and saves or loads its complete state.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/hyperparameters.hpp"
+
+namespace graybox::core {
+
+class MetricSink {
+ public:
+  virtual ~MetricSink() = default;
+  virtual void metric(std::int64_t step, const std::string& name, double value) = 0;
+  virtual void event(std::int64_t step, const std::string& kind, const std::string& detail) = 0;
+};
+
+struct EvalResult {
+  std::vector<double> returns;
+  std::vector<std::int64_t> lengths;
+  double mean = 0.0;
+  double std = 0.0;  // population standard deviation
+};
+
+class Trainable {
+ public:
+  virtual ~Trainable() = default;
+
+  virtual const Hyperparameters& hyperparameters() const = 0;
+  // Takes effect at the next update. Throws std::invalid_argument for a bad value.
+  virtual void set_hyperparameters(const Hyperparameters& hp) = 0;
+
+  // Budget units done so far, and the total the run was configured for.
+  virtual std::int64_t steps_done() const = 0;
+  virtual bool finished() const = 0;
+  // Trains for at least `budget` more units (whole updates), or until finished().
+  virtual void train(std::int64_t budget, MetricSink& sink) = 0;
+
+  virtual EvalResult evaluate(int episodes) = 0;
+
+  // Complete state into / from a directory that already exists.
+  virtual void save(const std::string& dir) const = 0;
+  virtual void load(const std::string& dir) = 0;
+};
+
+}  // namespace graybox::core

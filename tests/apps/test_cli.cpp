@@ -1,0 +1,220 @@
+// The graybox executable end to end: every bad input is a clear message and exit code 2; a
+// tiny training run writes a complete run directory; --resume continues; eval reports.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "core/files.hpp"
+#include "core/run_store.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Result {
+  int code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+Result run(const std::string& args) {
+  const std::string command = std::string(GRAYBOX_BIN) + " " + args + " 2>&1";
+  Result result;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (!pipe) return result;
+  std::array<char, 4096> buffer{};
+  while (std::fgets(buffer.data(), buffer.size(), pipe)) result.output += buffer.data();
+  const int status = ::pclose(pipe);
+  result.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = (fs::temp_directory_path() /
+            ("graybox_cli_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) +
+             "_" + std::to_string(::getpid()))).string();
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string write(const std::string& name, const std::string& text) {
+    const std::string path = dir_ + "/" + name;
+    std::ofstream(path) << text;
+    return path;
+  }
+  std::string dir_;
+};
+
+const char* kTinyConfig =
+    "seed: 3\n"
+    "total_steps: 1024\n"
+    "env:\n"
+    "  id: InvertedPendulum-v5\n"
+    "  num_envs: 2\n"
+    "agent:\n"
+    "  num_steps: 128\n"
+    "  num_minibatches: 4\n"
+    "  update_epochs: 2\n"
+    "checkpoint:\n"
+    "  interval: 512\n"
+    "eval:\n"
+    "  episodes: 2\n";
+
+TEST_F(Cli, Version) {
+  const Result r = run("--version");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.output.find("graybox"), std::string::npos);
+}
+
+TEST_F(Cli, EverySubcommandHelpShowsAnExample) {
+  for (const char* sub : {"train", "eval", "envs"}) {
+    const Result r = run(std::string(sub) + " --help");
+    EXPECT_EQ(r.code, 0) << sub;
+    EXPECT_NE(r.output.find("Example"), std::string::npos) << sub;
+  }
+}
+
+TEST_F(Cli, EnvsListsTheTasksAsJson) {
+  const Result r = run("envs --json");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto list = nlohmann::json::parse(r.output);
+  bool found = false;
+  for (const auto& env : list) {
+    if (env["id"] == "Hopper-v5") {
+      found = true;
+      EXPECT_EQ(env["obs_dim"], 11);
+      EXPECT_EQ(env["act_dim"], 3);
+    }
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST_F(Cli, UnknownSubcommandOrFlagIsExitCode2) {
+  EXPECT_EQ(run("fly").code, 2);
+  EXPECT_EQ(run("train --frobnicate").code, 2);
+}
+
+TEST_F(Cli, MissingConfigFile) {
+  const Result r = run("train " + dir_ + "/nope.yaml --out " + dir_ + "/run");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("nope.yaml"), std::string::npos) << r.output;
+}
+
+TEST_F(Cli, MalformedYaml) {
+  const Result r = run("train " + write("bad.yaml", "seed: 1\nenv: {id: Hopper-v5\n") + " --out " + dir_ + "/run");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("bad.yaml:"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("malformed YAML"), std::string::npos) << r.output;
+}
+
+TEST_F(Cli, UnknownKeySuggestsTheClosest) {
+  const Result r = run("train " + write("typo.yaml", "agent:\n  gae_lamda: 0.9\n") + " --out " + dir_ + "/run");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("typo.yaml:2:3"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("did you mean 'agent.gae_lambda'"), std::string::npos) << r.output;
+}
+
+TEST_F(Cli, WrongTypeAndOutOfRange) {
+  Result r = run("train " + write("type.yaml", "total_steps: lots\n") + " --out " + dir_ + "/run");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("total_steps"), std::string::npos) << r.output;
+  r = run("train " + write("range.yaml", "agent:\n  gamma: -0.1\n") + " --out " + dir_ + "/run");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("range.yaml:2:3: agent.gamma"), std::string::npos) << r.output;
+  r = run("train " + write("ok.yaml", "seed: 1\n") + " --set agent.clip_coef=-1 --out " + dir_ + "/run");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("--set agent.clip_coef"), std::string::npos) << r.output;
+}
+
+TEST_F(Cli, UnknownEnvListsTheKnownOnes) {
+  const Result r = run("train " + write("env.yaml", "env:\n  id: Hopper-v9\n") + " --out " + dir_ + "/run");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("Hopper-v9"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("HalfCheetah-v5"), std::string::npos) << r.output;
+}
+
+TEST_F(Cli, BrokenModelFiles) {
+  const std::string garbage = write("garbage.xml", "<mujoco><worldbody><body></mujoco>");
+  Result r = run("train " + write("m1.yaml", "env:\n  id: Hopper-v5\n  model_path: " + garbage + "\n") +
+                 " --out " + dir_ + "/run");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("garbage.xml"), std::string::npos) << r.output;
+  const std::string no_joint = write("nojoint.xml",
+      "<mujoco><worldbody><body name='torso'><joint name='rootx' type='slide'/>"
+      "<geom type='sphere' size='0.1'/></body></worldbody></mujoco>");
+  r = run("train " + write("m2.yaml", "env:\n  id: Hopper-v5\n  model_path: " + no_joint + "\n") +
+          " --out " + dir_ + "/run");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("nojoint.xml"), std::string::npos) << r.output;
+}
+
+TEST_F(Cli, TrainWritesACompleteRunDirectoryAndEvalUpdatesIt) {
+  const std::string run_dir = dir_ + "/run";
+  const Result r = run("train " + write("tiny.yaml", kTinyConfig) + " --quiet --out " + run_dir);
+  ASSERT_EQ(r.code, 0) << r.output;
+  for (const char* file : {"config.yaml", "store.sqlite", "metrics.csv", "summary.json", "checkpoints/latest"}) {
+    EXPECT_TRUE(fs::exists(run_dir + "/" + file)) << file;
+  }
+  const auto summary = nlohmann::json::parse(graybox::core::read_file(run_dir + "/summary.json"));
+  EXPECT_EQ(summary["total_steps"], 1024);
+  for (const char* key : {"final_return", "eval_return_mean", "eval_return_std", "sps", "wall_seconds"}) {
+    EXPECT_TRUE(summary.contains(key)) << key;
+  }
+  // The resolved config holds every default and trains again as it is.
+  const std::string resolved = graybox::core::read_file(run_dir + "/config.yaml");
+  EXPECT_NE(resolved.find("clip_coef: 0.2"), std::string::npos) << resolved;
+  {
+    graybox::core::RunStore store(run_dir + "/store.sqlite");
+    EXPECT_EQ(store.metrics(0, "charts/learning_rate").size(), 4u);
+    EXPECT_FALSE(store.metrics(0, "charts/episodic_return").empty());
+  }
+  const Result e = run("eval " + run_dir + " --episodes 3 --json");
+  ASSERT_EQ(e.code, 0) << e.output;
+  const auto eval = nlohmann::json::parse(e.output);
+  EXPECT_EQ(eval["returns"].size(), 3u);
+  const auto updated = nlohmann::json::parse(graybox::core::read_file(run_dir + "/summary.json"));
+  EXPECT_EQ(updated["eval_episodes"], 3);
+  EXPECT_DOUBLE_EQ(updated["eval_return_mean"].get<double>(), eval["return_mean"].get<double>());
+}
+
+TEST_F(Cli, ResumeContinuesAStoppedRunToTheSameResult) {
+  const std::string config = write("tiny.yaml", kTinyConfig);
+  // An uninterrupted run.
+  ASSERT_EQ(run("train " + config + " --quiet --out " + dir_ + "/straight").code, 0);
+  // A run cut short at 512 steps (its own total), then resumed with the full total.
+  ASSERT_EQ(run("train " + config + " --quiet --set total_steps=512 --out " + dir_ + "/split").code, 0);
+  // Resuming re-reads the run's resolved config; total_steps comes from --set.
+  const Result r = run("train --resume --quiet --set total_steps=1024 --out " + dir_ + "/split");
+  ASSERT_EQ(r.code, 0) << r.output;
+  graybox::core::RunStore a(dir_ + "/straight/store.sqlite"), b(dir_ + "/split/store.sqlite");
+  const auto ra = a.metrics(0, "losses/value_loss");
+  const auto rb = b.metrics(0, "losses/value_loss");
+  ASSERT_EQ(ra.size(), 4u);
+  ASSERT_EQ(rb.size(), 4u);
+  // The first half was trained with total 512, so its learning rates annealed differently;
+  // the resumed half must still be a faithful continuation of the checkpoint: steps line up.
+  for (std::size_t i = 0; i < ra.size(); ++i) EXPECT_EQ(ra[i].step, rb[i].step);
+}
+
+TEST_F(Cli, RefusesToOverwriteARun) {
+  const std::string config = write("tiny.yaml", kTinyConfig);
+  ASSERT_EQ(run("train " + config + " --quiet --set total_steps=256 --out " + dir_ + "/run").code, 0);
+  const Result r = run("train " + config + " --quiet --out " + dir_ + "/run");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("--resume"), std::string::npos) << r.output;
+}
+
+TEST_F(Cli, EvalOfANonRunIsExitCode2) {
+  const Result r = run("eval " + dir_);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("not a run directory"), std::string::npos) << r.output;
+}
+
+}  // namespace
