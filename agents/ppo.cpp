@@ -70,6 +70,8 @@ torch::Tensor rows_tensor(const std::vector<float>& data, int64_t rows, int64_t 
 
 }  // namespace
 
+void set_torch_threads(int threads) { torch::set_num_threads(threads); }
+
 struct PpoAgent::Impl {
   int obs_dim, act_dim;
   PpoNetworkConfig network;

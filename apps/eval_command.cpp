@@ -1,5 +1,3 @@
-#include <torch/torch.h>
-
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -23,7 +21,7 @@ int eval_command(const EvalOptions& options) {
   }
   if (options.episodes < 1) throw core::UserError("--episodes must be at least 1");
   const core::Config config = core::Config::load(config_path, schema);
-  torch::set_num_threads(static_cast<int>(config.get_int("torch_threads")));
+  agents::set_torch_threads(static_cast<int>(config.get_int("torch_threads")));
   RunDir run(options.run_dir);
   const std::string checkpoint = run.latest_checkpoint();
   if (checkpoint.empty()) throw core::UserError(options.run_dir + ": no checkpoint to evaluate");

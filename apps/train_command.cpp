@@ -1,5 +1,3 @@
-#include <torch/torch.h>
-
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -70,7 +68,7 @@ int train_command(const TrainOptions& options) {
   if (!options.resume && fs::exists(out + "/checkpoints/latest")) {
     throw core::UserError(out + ": this run directory already holds a run; pass --resume to continue it or choose another --out");
   }
-  torch::set_num_threads(static_cast<int>(config.get_int("torch_threads")));
+  agents::set_torch_threads(static_cast<int>(config.get_int("torch_threads")));
   RunDir run(out);
   core::write_file_atomic(run.file("config.yaml"), config.to_yaml());
   core::RunStore store(run.file("store.sqlite"));
@@ -119,7 +117,7 @@ int train_command(const TrainOptions& options) {
   progress.finish(task.steps_done(), task.recent_return());
   store.export_csv(run.file("metrics.csv"));
 
-  nlohmann::json summary;
+  nlohmann::json summary = nlohmann::json::object();
   if (fs::exists(run.file("summary.json"))) {
     try {
       summary = nlohmann::json::parse(core::read_file(run.file("summary.json")));

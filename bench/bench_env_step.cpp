@@ -1,7 +1,7 @@
 // bench_env_step [N]: env step throughput of every registered task against raw MuJoCo.
-// For each task: N env steps with random actions (auto-reset at episode ends), then N raw
-// steps of the same model (ctrl = random action, mj_step x frame_skip, mj_rnePostConstraint,
-// reset at the same step counts). Then VecEnv on HalfCheetah-v5 (16 envs) with 1 and 2
+// For each task: N env steps with random actions (reset at episode ends) and N raw steps of
+// the same model (ctrl = random action, mj_step x frame_skip, mj_rnePostConstraint, reset at
+// the same step counts), timed in alternating chunks. Then VecEnv on HalfCheetah-v5 (16 envs) with 1 and 2
 // threads. N defaults to 200000.
 #include <mujoco/mujoco.h>
 
@@ -60,36 +60,45 @@ int main(int argc, char** argv) {
     std::vector<double> obs(static_cast<std::size_t>(spec.obs_dim));
     std::vector<long> reset_at;  // env-path step indices after which an episode ended
 
-    env->reset(1, obs.data());
-    auto t0 = Clock::now();
-    for (long i = 0; i < n; ++i) {
-      const double* a = pool.data() + static_cast<std::size_t>(i % kPool) * static_cast<std::size_t>(spec.act_dim);
-      const auto r = env->step(a, obs.data());
-      if (r.terminated || r.truncated) {
-        reset_at.push_back(i);
-        env->reset(obs.data());
-      }
-    }
-    const double env_s = seconds_since(t0);
-
     const mjModel* m = menv->model();
     mjData* d = mj_makeData(m);
     mj_resetData(m, d);
     mj_forward(m, d);
+    env->reset(1, obs.data());
+
+    // The two paths run in alternating chunks, so that load from other processes affects both
+    // alike. The raw path resets at the same step counts as the env path did.
+    const long chunks = 10;
+    double env_s = 0.0, raw_s = 0.0;
+    long env_i = 0, raw_i = 0;
     std::size_t next_reset = 0;
-    t0 = Clock::now();
-    for (long i = 0; i < n; ++i) {
-      const double* a = pool.data() + static_cast<std::size_t>(i % kPool) * static_cast<std::size_t>(spec.act_dim);
-      for (int j = 0; j < m->nu; ++j) d->ctrl[j] = a[j];
-      for (int k = 0; k < spec.frame_skip; ++k) mj_step(m, d);
-      mj_rnePostConstraint(m, d);
-      if (next_reset < reset_at.size() && reset_at[next_reset] == i) {
-        ++next_reset;
-        mj_resetData(m, d);
-        mj_forward(m, d);
+    for (long c = 1; c <= chunks; ++c) {
+      const long end = n * c / chunks;
+      auto t0 = Clock::now();
+      for (; env_i < end; ++env_i) {
+        const double* a = pool.data() + static_cast<std::size_t>(env_i % kPool) * static_cast<std::size_t>(spec.act_dim);
+        const auto r = env->step(a, obs.data());
+        if (r.terminated || r.truncated) {
+          reset_at.push_back(env_i);
+          env->reset(obs.data());
+        }
       }
+      env_s += seconds_since(t0);
+
+      t0 = Clock::now();
+      for (; raw_i < end; ++raw_i) {
+        const double* a = pool.data() + static_cast<std::size_t>(raw_i % kPool) * static_cast<std::size_t>(spec.act_dim);
+        for (int j = 0; j < m->nu; ++j) d->ctrl[j] = a[j];
+        for (int k = 0; k < spec.frame_skip; ++k) mj_step(m, d);
+        mj_rnePostConstraint(m, d);
+        if (next_reset < reset_at.size() && reset_at[next_reset] == raw_i) {
+          ++next_reset;
+          mj_resetData(m, d);
+          mj_forward(m, d);
+        }
+      }
+      raw_s += seconds_since(t0);
     }
-    const double raw_s = seconds_since(t0);
     mj_deleteData(d);
 
     const double env_rate = static_cast<double>(n) / env_s;
@@ -104,23 +113,34 @@ int main(int argc, char** argv) {
   std::printf("\nVecEnv HalfCheetah-v5, %d envs, %ld vector steps (%ld env steps)\n", num_envs,
               vec_steps, vec_steps * num_envs);
   std::printf("%-10s %14s %10s\n", "threads", "env steps/s", "speedup");
-  double base_rate = 0.0;
-  for (int threads : {1, 2}) {
-    graybox::envs::VecEnv vec("HalfCheetah-v5", EnvOptions{}, num_envs, 3, threads);
-    const auto& spec = vec.spec();
-    const std::vector<double> pool = action_pool(spec, kPool, 11);
-    std::vector<double> actions(static_cast<std::size_t>(num_envs * spec.act_dim));
-    vec.reset();
-    const auto t0 = Clock::now();
-    for (long i = 0; i < vec_steps; ++i) {
-      for (std::size_t j = 0; j < actions.size(); ++j) {
-        actions[j] = pool[(static_cast<std::size_t>(i) * actions.size() + j) % pool.size()];
+  // Both VecEnvs run in alternating chunks, so that outside load affects them alike.
+  graybox::envs::VecEnv vec1("HalfCheetah-v5", EnvOptions{}, num_envs, 3, 1);
+  graybox::envs::VecEnv vec2("HalfCheetah-v5", EnvOptions{}, num_envs, 3, 2);
+  graybox::envs::VecEnv* vecs[2] = {&vec1, &vec2};
+  const auto& vspec = vec1.spec();
+  const std::vector<double> vpool = action_pool(vspec, kPool, 11);
+  std::vector<double> actions(static_cast<std::size_t>(num_envs * vspec.act_dim));
+  double vec_s[2] = {0.0, 0.0};
+  long done[2] = {0, 0};
+  vec1.reset();
+  vec2.reset();
+  const long chunks = 10;
+  for (long c = 1; c <= chunks; ++c) {
+    const long end = vec_steps * c / chunks;
+    for (int v = 0; v < 2; ++v) {
+      const auto t0 = Clock::now();
+      for (; done[v] < end; ++done[v]) {
+        for (std::size_t j = 0; j < actions.size(); ++j) {
+          actions[j] = vpool[(static_cast<std::size_t>(done[v]) * actions.size() + j) % vpool.size()];
+        }
+        vecs[v]->step(actions);
       }
-      vec.step(actions);
+      vec_s[v] += seconds_since(t0);
     }
-    const double rate = static_cast<double>(vec_steps * num_envs) / seconds_since(t0);
-    if (threads == 1) base_rate = rate;
-    std::printf("%-10d %14.0f %10.2f\n", threads, rate, rate / base_rate);
   }
+  const double rate1 = static_cast<double>(vec_steps * num_envs) / vec_s[0];
+  const double rate2 = static_cast<double>(vec_steps * num_envs) / vec_s[1];
+  std::printf("%-10d %14.0f %10.2f\n", 1, rate1, 1.0);
+  std::printf("%-10d %14.0f %10.2f\n", 2, rate2, rate2 / rate1);
   return 0;
 }

@@ -2,8 +2,6 @@
 // task, for a few VecEnv shapes. Usage:
 //   bench_ppo_throughput [ENV_ID] [STEPS]       (defaults: HalfCheetah-v5 40960)
 // Compare with CleanRL's ppo_continuous_action.py, about 660 steps/s on one CPU thread.
-#include <torch/torch.h>
-
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -39,7 +37,7 @@ double measure(const std::string& env_id, long long steps, int num_envs, int thr
 }  // namespace
 
 int main(int argc, char** argv) {
-  torch::set_num_threads(1);
+  graybox::agents::set_torch_threads(1);
   const std::string env_id = argc > 1 ? argv[1] : "HalfCheetah-v5";
   const long long steps = argc > 2 ? std::atoll(argv[2]) : 40960;
   std::printf("PPO training throughput on %s, %lld env steps per row (CleanRL defaults otherwise)\n",

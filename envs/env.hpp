@@ -27,6 +27,8 @@ struct EnvSpec {
 };
 
 // One reward term of the last step, e.g. {"forward", 1.3} or {"ctrl_cost", -0.02}.
+// Convention: costs are negative contributions, so the terms of a step sum to its reward.
+// On a step flagged unstable every term is 0 (as is the reward).
 using RewardTerms = std::vector<std::pair<std::string, double>>;
 
 struct StepResult {

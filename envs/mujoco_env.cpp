@@ -42,6 +42,10 @@ std::string trim(const char* text) {
 
 ModelPtr load_model(const std::string& builtin_file, const std::string& model_path) {
   install_warning_handler();
+  // The XML parser and model compiler are not documented as thread-safe in MuJoCo 2.2.2:
+  // envs built on several threads at once (parallel trials) load one at a time.
+  static std::mutex load_mutex;
+  const std::lock_guard<std::mutex> lock(load_mutex);
   char error[1024] = {0};
   mjModel* model = nullptr;
   if (model_path.empty()) {
