@@ -2,10 +2,14 @@
 
 #include <torch/torch.h>
 
+#include <tbb/task_arena.h>
+#include <tbb/task_group.h>
+
 #include <cmath>
 #include <numeric>
 
 #include "agents/mlp_inference.hpp"
+#include "agents/ppo_loss.hpp"
 #include "core/error.hpp"
 
 namespace graybox::agents {
@@ -64,8 +68,25 @@ MlpInference snapshot(const torch::nn::Sequential& net) {
   return inference;
 }
 
-torch::Tensor rows_tensor(const std::vector<float>& data, int64_t rows, int64_t cols) {
-  return torch::from_blob(const_cast<float*>(data.data()), {rows, cols}, torch::kFloat32);
+
+// Copies Adam's moments and step count for one parameter, and the group options.
+void copy_adam_state(const torch::optim::Adam& from, const torch::Tensor& from_param,
+                     torch::optim::Adam& to, const torch::Tensor& to_param) {
+  auto& state = to.state();
+  state.erase(c10::guts::to_string(to_param.unsafeGetTensorImpl()));
+  const auto it = from.state().find(c10::guts::to_string(from_param.unsafeGetTensorImpl()));
+  if (it != from.state().end()) {
+    const auto& s = static_cast<const torch::optim::AdamParamState&>(*it->second);
+    auto copy = std::make_unique<torch::optim::AdamParamState>();
+    copy->step(s.step());
+    copy->exp_avg(s.exp_avg().clone());
+    copy->exp_avg_sq(s.exp_avg_sq().clone());
+    if (s.max_exp_avg_sq().defined()) copy->max_exp_avg_sq(s.max_exp_avg_sq().clone());
+    state[c10::guts::to_string(to_param.unsafeGetTensorImpl())] = std::move(copy);
+  }
+  for (std::size_t g = 0; g < to.param_groups().size(); ++g) {
+    to.param_groups()[g].set_options(from.param_groups()[g].options().clone());
+  }
 }
 
 }  // namespace
@@ -77,7 +98,13 @@ struct PpoAgent::Impl {
   PpoNetworkConfig network;
   torch::nn::Sequential actor{nullptr}, critic{nullptr};
   torch::Tensor log_std;
+  // Every parameter is a view into one flat buffer, and every gradient a view into another,
+  // so gradient clipping and the Adam step are a handful of operations on one tensor instead
+  // of a dozen per parameter: LibTorch's per-operation overhead dominates at these sizes.
+  torch::Tensor flat_params, flat_grads;
+  bool grads_in_place = true;  // false if autograd did not accumulate into our views
   std::unique_ptr<torch::optim::Adam> optimizer;
+  std::unique_ptr<tbb::task_arena> arena;  // two threads for the update, if configured
   MlpInference actor_fast, critic_fast;
   std::vector<float> std_fast;  // exp(log_std)
   std::vector<float> log_std_fast;
@@ -87,6 +114,45 @@ struct PpoAgent::Impl {
     for (const auto& p : critic->parameters()) params.push_back(p);
     params.push_back(log_std);
     return params;
+  }
+
+  void flatten() {
+    torch::NoGradGuard no_grad;
+    const std::vector<torch::Tensor> params = parameters();
+    int64_t total = 0;
+    for (const auto& p : params) total += p.numel();
+    flat_params = torch::zeros({total}, torch::kFloat32);
+    flat_grads = torch::zeros({total}, torch::kFloat32);
+    int64_t offset = 0;
+    for (auto p : params) {
+      const int64_t n = p.numel();
+      flat_params.narrow(0, offset, n).copy_(p.detach().reshape({-1}));
+      p.set_data(flat_params.narrow(0, offset, n).view(p.sizes()));
+      p.mutable_grad() = flat_grads.narrow(0, offset, n).view(p.sizes());
+      offset += n;
+    }
+    flat_params.mutable_grad() = flat_grads;
+  }
+
+  // After backward: make sure flat_grads holds the gradients (autograd accumulates into the
+  // existing views; if a LibTorch version replaced them, gather them instead).
+  void gather_grads() {
+    if (grads_in_place) {
+      int64_t offset = 0;
+      for (const auto& p : parameters()) {
+        if (p.grad().data_ptr() != flat_grads.narrow(0, offset, p.numel()).data_ptr()) grads_in_place = false;
+        offset += p.numel();
+      }
+      if (grads_in_place) return;
+    }
+    torch::NoGradGuard no_grad;
+    int64_t offset = 0;
+    for (auto p : parameters()) {
+      const int64_t n = p.numel();
+      if (p.grad().defined()) flat_grads.narrow(0, offset, n).copy_(p.grad().reshape({-1}));
+      p.mutable_grad() = flat_grads.narrow(0, offset, n).view(p.sizes());
+      offset += n;
+    }
   }
 
   void refresh_inference() {
@@ -110,8 +176,10 @@ PpoAgent::PpoAgent(int obs_dim, int act_dim, const PpoNetworkConfig& network,
   m.critic = make_mlp(obs_dim, network.hidden_sizes, 1, 1.0, generator);
   m.actor = make_mlp(obs_dim, network.hidden_sizes, act_dim, 0.01, generator);
   m.log_std = torch::full({1, act_dim}, network.init_log_std, torch::kFloat32).set_requires_grad(true);
+  m.flatten();
+  if (network.update_threads > 1) m.arena = std::make_unique<tbb::task_arena>(2);
   m.optimizer = std::make_unique<torch::optim::Adam>(
-      m.parameters(), torch::optim::AdamOptions(3e-4).eps(1e-5));
+      std::vector<torch::Tensor>{m.flat_params}, torch::optim::AdamOptions(3e-4).eps(1e-5));
   m.refresh_inference();
 }
 
@@ -171,72 +239,97 @@ PpoUpdateStats PpoAgent::update(const RolloutBuffer& buffer, const core::Hyperpa
   const int64_t minibatch = std::max<int64_t>(1, batch / hp.get_int("num_minibatches"));
   const int epochs = static_cast<int>(hp.get_int("update_epochs"));
 
-  const torch::Tensor b_obs = rows_tensor(buffer.obs, batch, m.obs_dim);
-  const torch::Tensor b_actions = rows_tensor(buffer.actions, batch, m.act_dim);
-  const torch::Tensor b_logprobs = rows_tensor(buffer.logprobs, batch, 1).view({batch});
-  const torch::Tensor b_advantages = rows_tensor(buffer.advantages, batch, 1).view({batch});
-  const torch::Tensor b_returns = rows_tensor(buffer.returns, batch, 1).view({batch});
-  const torch::Tensor b_values = rows_tensor(buffer.values, batch, 1).view({batch});
-  const std::vector<torch::Tensor> params = m.parameters();
-
   std::vector<int64_t> order(static_cast<std::size_t>(batch));
   std::iota(order.begin(), order.end(), 0);
   PpoUpdateStats stats;
   stats.learning_rate = learning_rate;
   double sum_pg = 0, sum_v = 0, sum_ent = 0, sum_clip = 0;
   int count = 0;
+
+  // Minibatch buffers, gathered from the rollout by index.
+  const int a_dim = m.act_dim;
+  torch::Tensor mb_obs = torch::empty({minibatch, m.obs_dim}, torch::kFloat32);
+  std::vector<float> mb_actions(static_cast<std::size_t>(minibatch * a_dim)), mb_logprob(minibatch),
+      mb_adv(minibatch), mb_ret(minibatch), mb_value(minibatch);
+  PpoLossInput input;
+  input.act_dim = a_dim;
+  input.clip_coef = clip_coef;
+  input.ent_coef = ent_coef;
+  input.vf_coef = vf_coef;
+  input.norm_adv = norm_adv;
+  input.clip_vloss = clip_vloss;
+  PpoLossOutput output;
+
   for (int epoch = 0; epoch < epochs; ++epoch) {
     rng.shuffle(order.begin(), order.end());
-    const torch::Tensor perm = torch::from_blob(order.data(), {batch}, torch::kInt64);
     for (int64_t start = 0; start < batch; start += minibatch) {
-      const int64_t end = std::min(batch, start + minibatch);
-      const torch::Tensor idx = perm.slice(0, start, end);
-      const torch::Tensor obs = b_obs.index_select(0, idx);
-      const torch::Tensor act = b_actions.index_select(0, idx);
-
-      const torch::Tensor mean = m.actor->forward(obs);
-      const torch::Tensor log_std = m.log_std.expand_as(mean);
-      const torch::Tensor new_logprob =
-          (-(act - mean).pow(2) / (2.0 * (2.0 * log_std).exp()) - log_std - kLogSqrt2Pi).sum(1);
-      const torch::Tensor entropy = (0.5 + kLogSqrt2Pi + log_std).sum(1);
-      const torch::Tensor new_value = m.critic->forward(obs).view({-1});
-
-      const torch::Tensor logratio = new_logprob - b_logprobs.index_select(0, idx);
-      const torch::Tensor ratio = logratio.exp();
-      {
-        torch::NoGradGuard no_grad;
-        stats.old_approx_kl = (-logratio).mean().item<double>();
-        stats.approx_kl = ((ratio - 1) - logratio).mean().item<double>();
-        sum_clip += ((ratio - 1.0).abs() > clip_coef).to(torch::kFloat32).mean().item<double>();
+      const int64_t size = std::min(batch, start + minibatch) - start;
+      torch::Tensor obs = size == minibatch ? mb_obs : torch::empty({size, m.obs_dim}, torch::kFloat32);
+      float* obs_ptr = obs.data_ptr<float>();
+      for (int64_t k = 0; k < size; ++k) {
+        const auto i = static_cast<std::size_t>(order[static_cast<std::size_t>(start + k)]);
+        std::copy_n(buffer.obs.data() + i * m.obs_dim, m.obs_dim, obs_ptr + k * m.obs_dim);
+        std::copy_n(buffer.actions.data() + i * a_dim, a_dim, mb_actions.data() + k * a_dim);
+        mb_logprob[k] = buffer.logprobs[i];
+        mb_adv[k] = buffer.advantages[i];
+        mb_ret[k] = buffer.returns[i];
+        mb_value[k] = buffer.values[i];
       }
+      input.batch = static_cast<int>(size);
+      input.actions = mb_actions.data();
+      input.old_logprob = mb_logprob.data();
+      input.advantages = mb_adv.data();
+      input.returns = mb_ret.data();
+      input.old_value = mb_value.data();
 
-      torch::Tensor adv = b_advantages.index_select(0, idx);
-      if (norm_adv) adv = (adv - adv.mean()) / (adv.std() + 1e-8);
-      const torch::Tensor pg_loss =
-          torch::max(-adv * ratio, -adv * torch::clamp(ratio, 1 - clip_coef, 1 + clip_coef)).mean();
-
-      const torch::Tensor ret = b_returns.index_select(0, idx);
-      torch::Tensor v_loss;
-      if (clip_vloss) {
-        const torch::Tensor old_value = b_values.index_select(0, idx);
-        const torch::Tensor unclipped = (new_value - ret).pow(2);
-        const torch::Tensor clipped =
-            (old_value + torch::clamp(new_value - old_value, -clip_coef, clip_coef) - ret).pow(2);
-        v_loss = 0.5 * torch::max(unclipped, clipped).mean();
+      // The actor's pass (policy loss, backward into the actor and the log-std) and the
+      // critic's pass (value loss, backward into the critic) touch disjoint parameters and
+      // gradient slices, so with two update threads they run side by side.
+      m.flat_grads.zero_();
+      const auto actor_pass = [&] {
+        const torch::Tensor mean = m.actor->forward(obs);
+        PpoLossInput in = input;
+        in.mean = mean.data_ptr<float>();
+        in.log_std = m.log_std.data_ptr<float>();
+        ppo_policy_loss(in, output);
+        torch::autograd::backward({mean}, {torch::from_blob(output.d_mean.data(), mean.sizes(), torch::kFloat32)});
+        float* g = m.log_std.mutable_grad().data_ptr<float>();
+        for (int j = 0; j < a_dim; ++j) g[j] += output.d_log_std[j];
+      };
+      const auto critic_pass = [&] {
+        const torch::Tensor value = m.critic->forward(obs);
+        PpoLossInput in = input;
+        in.value = value.data_ptr<float>();
+        ppo_value_loss(in, output);
+        torch::autograd::backward({value}, {torch::from_blob(output.d_value.data(), value.sizes(), torch::kFloat32)});
+      };
+      if (m.arena) {
+        m.arena->execute([&] {
+          tbb::task_group group;
+          group.run(critic_pass);
+          actor_pass();
+          group.wait();
+        });
       } else {
-        v_loss = 0.5 * (new_value - ret).pow(2).mean();
+        actor_pass();
+        critic_pass();
       }
-      const torch::Tensor entropy_loss = entropy.mean();
-      const torch::Tensor loss = pg_loss - ent_coef * entropy_loss + vf_coef * v_loss;
-
-      m.optimizer->zero_grad();
-      loss.backward();
-      torch::nn::utils::clip_grad_norm_(params, max_grad_norm);
+      m.gather_grads();
+      {
+        // Global grad-norm clipping, as torch.nn.utils.clip_grad_norm_ computes it.
+        torch::NoGradGuard no_grad;
+        const double norm = m.flat_grads.norm().item<double>();
+        const double coef = max_grad_norm / (norm + 1e-6);
+        if (coef < 1.0) m.flat_grads.mul_(coef);
+      }
       m.optimizer->step();
 
-      sum_pg += pg_loss.item<double>();
-      sum_v += v_loss.item<double>();
-      sum_ent += entropy_loss.item<double>();
+      stats.old_approx_kl = output.old_approx_kl;
+      stats.approx_kl = output.approx_kl;
+      sum_clip += output.clipfrac;
+      sum_pg += output.policy_loss;
+      sum_v += output.value_loss;
+      sum_ent += output.entropy;
       ++count;
     }
     stats.epochs = epoch + 1;
@@ -287,16 +380,31 @@ void PpoAgent::load(const std::string& path) {
     root.read("actor", actor);
     root.read("critic", critic);
     root.read("optimizer", optimizer);
-    m.actor->load(actor);
-    m.critic->load(critic);
+    // Read into fresh modules (reading re-points tensors), then copy into the flat buffer.
+    at::Generator unused = at::make_generator<at::CPUGeneratorImpl>(0);
+    auto actor_in = make_mlp(m.obs_dim, m.network.hidden_sizes, m.act_dim, 1.0, unused);
+    auto critic_in = make_mlp(m.obs_dim, m.network.hidden_sizes, 1, 1.0, unused);
+    actor_in->load(actor);
+    critic_in->load(critic);
     torch::Tensor log_std;
     root.read("log_std", log_std);
-    if (log_std.sizes() != m.log_std.sizes()) throw std::runtime_error("log_std has the wrong shape");
+    std::vector<torch::Tensor> source = actor_in->parameters();
+    for (const auto& p : critic_in->parameters()) source.push_back(p);
+    source.push_back(log_std);
+    const std::vector<torch::Tensor> target = m.parameters();
+    if (source.size() != target.size()) throw std::runtime_error("the networks have a different shape");
+    for (std::size_t i = 0; i < source.size(); ++i) {
+      if (source[i].sizes() != target[i].sizes()) throw std::runtime_error("the networks have a different shape");
+    }
+    const torch::Tensor loaded_param = torch::zeros_like(m.flat_params);
+    torch::optim::Adam loaded(std::vector<torch::Tensor>{loaded_param},
+                              torch::optim::AdamOptions(3e-4).eps(1e-5));
+    loaded.load(optimizer);
     {
       torch::NoGradGuard no_grad;
-      m.log_std.copy_(log_std);
+      for (std::size_t i = 0; i < source.size(); ++i) target[i].copy_(source[i]);
     }
-    m.optimizer->load(optimizer);
+    copy_adam_state(loaded, loaded_param, *m.optimizer, m.flat_params);
   } catch (const c10::Error& e) {
     throw core::UserError(path + ": not a valid agent checkpoint (" + e.what_without_backtrace() + ")");
   } catch (const std::exception& e) {
@@ -310,36 +418,15 @@ void PpoAgent::copy_from(const PpoAgent& other) {
   const auto& o = *other.impl_;
   {
     torch::NoGradGuard no_grad;
-    const auto dst = m.parameters();
-    const auto src = o.parameters();
-    for (std::size_t i = 0; i < dst.size(); ++i) dst[i].copy_(src[i]);
+    m.flat_params.copy_(o.flat_params);
   }
-  // The optimizer's moments: copy each parameter's Adam state.
-  auto& dst_state = m.optimizer->state();
-  dst_state.clear();
-  const auto dst_params = m.parameters();
-  const auto src_params = o.parameters();
-  for (std::size_t i = 0; i < src_params.size(); ++i) {
-    const auto key = c10::guts::to_string(src_params[i].unsafeGetTensorImpl());
-    const auto it = o.optimizer->state().find(key);
-    if (it == o.optimizer->state().end()) continue;
-    const auto& s = static_cast<const torch::optim::AdamParamState&>(*it->second);
-    auto copy = std::make_unique<torch::optim::AdamParamState>();
-    copy->step(s.step());
-    copy->exp_avg(s.exp_avg().clone());
-    copy->exp_avg_sq(s.exp_avg_sq().clone());
-    if (s.max_exp_avg_sq().defined()) copy->max_exp_avg_sq(s.max_exp_avg_sq().clone());
-    dst_state[c10::guts::to_string(dst_params[i].unsafeGetTensorImpl())] = std::move(copy);
-  }
-  for (std::size_t g = 0; g < m.optimizer->param_groups().size(); ++g) {
-    m.optimizer->param_groups()[g].set_options(o.optimizer->param_groups()[g].options().clone());
-  }
+  copy_adam_state(*o.optimizer, o.flat_params, *m.optimizer, m.flat_params);
   m.refresh_inference();
 }
 
 double PpoAgent::parameter_checksum() const {
   double sum = 0;
-  for (const auto& p : impl_->parameters()) sum += p.detach().abs().sum().item<double>();
+  sum = impl_->flat_params.detach().abs().sum().item<double>();
   return sum;
 }
 

@@ -27,6 +27,7 @@ void check_ppo_hyperparameters(const core::Hyperparameters& hp);
 struct PpoNetworkConfig {
   std::vector<long long> hidden_sizes{64, 64};
   double init_log_std = 0.0;
+  int update_threads = 1;  // 2: the actor's and critic's passes of an update run side by side
 };
 PpoNetworkConfig ppo_network_config(const core::Config& config);
 

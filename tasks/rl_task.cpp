@@ -189,11 +189,14 @@ bool RlTask::iterate(core::MetricSink& sink) {
     }
   }
 
+  const auto rollout_end = std::chrono::steady_clock::now();
+  rollout_seconds_ += std::chrono::duration<double>(rollout_end - start).count();
   std::vector<float> next_value(static_cast<std::size_t>(n));
   agent_->value(obs_.data(), n, next_value.data());
   buffer_.compute_gae(next_value, next_done_, gamma, hp_.get("gae_lambda"));
   const agents::PpoUpdateStats stats = agent_->update(buffer_, hp_, lr, rng_);
   ++iteration_;
+  update_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - rollout_end).count();
 
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   sink.metric(global_step_, "charts/learning_rate", stats.learning_rate);

@@ -59,6 +59,9 @@ class RlTask : public core::Trainable {
   std::int64_t unstable_episodes() const { return unstable_; }
   std::int64_t iterations_done() const { return iteration_; }
   const RlTaskConfig& config() const { return config_; }
+  // Wall-clock seconds spent collecting rollouts and in PPO updates (for benchmarks).
+  double rollout_seconds() const { return rollout_seconds_; }
+  double update_seconds() const { return update_seconds_; }
   agents::PpoAgent& agent() { return *agent_; }
   // Deterministic actions for the current observations (for checkpoint lockstep tests).
   std::vector<float> current_mean_actions();
@@ -84,6 +87,7 @@ class RlTask : public core::Trainable {
   std::int64_t episodes_ = 0;
   std::int64_t unstable_ = 0;
   std::deque<double> recent_returns_;
+  double rollout_seconds_ = 0.0, update_seconds_ = 0.0;
 };
 
 }  // namespace graybox::tasks

@@ -44,12 +44,13 @@ core::ConfigSchema schema() {
 }
 
 RlTaskConfig tiny_config(std::uint64_t seed, const std::string& env = "InvertedPendulum-v5",
-                         int threads = 1) {
+                         int threads = 1, int update_threads = 1) {
   static const core::ConfigSchema s = schema();
   const core::Config c = core::Config::parse("", "test", s,
       {"seed=" + std::to_string(seed), "env.id=" + env, "total_steps=4096", "env.num_envs=2",
        "env.num_threads=" + std::to_string(threads), "agent.num_steps=128",
-       "agent.num_minibatches=4", "agent.update_epochs=2"});
+       "agent.num_minibatches=4", "agent.update_epochs=2",
+       "agent.update_threads=" + std::to_string(update_threads)});
   return rl_task_config(c);
 }
 
@@ -73,11 +74,14 @@ TEST(RlTask, SameSeedGivesIdenticalMetrics) {
 }
 
 TEST(RlTask, ThreadCountDoesNotChangeResults) {
-  RlTask a(tiny_config(4, "Hopper-v5", 1)), b(tiny_config(4, "Hopper-v5", 2));
+  RlTask a(tiny_config(4, "Hopper-v5", 1, 1)), b(tiny_config(4, "Hopper-v5", 2, 2));
   RecordingSink sa, sb;
-  a.iterate(sa);
-  b.iterate(sb);
+  for (int i = 0; i < 2; ++i) {
+    a.iterate(sa);
+    b.iterate(sb);
+  }
   EXPECT_TRUE(sa.rows == sb.rows);
+  EXPECT_EQ(a.agent().parameter_checksum(), b.agent().parameter_checksum());
 }
 
 TEST(RlTask, DifferentSeedsDiffer) {
