@@ -21,7 +21,25 @@ struct EvalOptions {
   std::string run_dir;
   int episodes = 10;
   bool json = false;
+  std::string video;  // --video: also render the episodes into this MP4 ("" = no video)
 };
+
+struct TuneOptions {
+  std::string config_path;
+  std::vector<std::string> overrides;
+  std::string out;
+  bool resume = false;
+  bool quiet = false;
+  int parallel = 0;  // 0: the config's tune.parallel
+};
+
+// The schema of `graybox tune` configs: seed, task, base_config, tune.*, and a raw search_space.
+core::ConfigSchema tune_schema();
+int tune_command(const TuneOptions& options);
+
+// The schema of `graybox fit` configs: seed, data.*, model.*, optimizer.*, schedule.*, train.*.
+core::ConfigSchema fit_schema();
+int fit_command(const TrainOptions& options);  // supervised training; same options as train
 
 // The schema of `graybox train` configs: seed, total_steps, env.*, agent.*, checkpoint.*, eval.*.
 core::ConfigSchema train_schema();

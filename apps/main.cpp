@@ -27,12 +27,39 @@ int main(int argc, char** argv) {
   train_cmd->add_flag("--resume", train.resume, "continue the run in --out from its last checkpoint");
   train_cmd->add_flag("--quiet", train.quiet, "no progress line");
 
+  apps::TrainOptions fit;
+  auto* fit_cmd = app.add_subcommand("fit", "train a supervised model (data set, optimizer, schedule) from a YAML config");
+  fit_cmd->footer(
+      "Example:\n"
+      "  graybox fit configs/fit/fashion_mlp.yaml --set optimizer.lr=3e-3 --out runs/fashion\n"
+      "  graybox fit --resume --out runs/fashion          # continue a stopped or killed run");
+  fit_cmd->add_option("config", fit.config_path, "the YAML config file");
+  fit_cmd->add_option("--set", fit.overrides, "override a config key: KEY=VALUE (repeatable)");
+  fit_cmd->add_option("--out", fit.out, "the run directory (default runs/<config>-<time>)");
+  fit_cmd->add_flag("--resume", fit.resume, "continue the run in --out from its last checkpoint");
+  fit_cmd->add_flag("--quiet", fit.quiet, "no progress line");
+
   apps::EvalOptions eval;
   auto* eval_cmd = app.add_subcommand("eval", "evaluate a run's last checkpoint with deterministic actions");
   eval_cmd->footer("Example:\n  graybox eval runs/pendulum --episodes 20 --json");
   eval_cmd->add_option("run_dir", eval.run_dir, "the run directory")->required();
   eval_cmd->add_option("--episodes", eval.episodes, "episodes to run (default 10)");
   eval_cmd->add_flag("--json", eval.json, "print JSON");
+  eval_cmd->add_option("--video", eval.video, "render the episodes offscreen into this MP4 file");
+
+  apps::TuneOptions tune;
+  auto* tune_cmd = app.add_subcommand("tune", "tune hyperparameters: random, grid, gp, tpe, sha, hyperband, asha, bohb");
+  tune_cmd->footer(
+      "Example:\n"
+      "  graybox tune configs/tune/branin_bohb.yaml --out runs/branin-bohb\n"
+      "  graybox tune configs/tune/ppo_pendulum_bohb.yaml --parallel 2\n"
+      "  graybox tune --resume --out runs/branin-bohb     # continue a killed experiment");
+  tune_cmd->add_option("config", tune.config_path, "the tune YAML (search_space, tune.*)");
+  tune_cmd->add_option("--set", tune.overrides, "override a key of the tune config: KEY=VALUE (repeatable)");
+  tune_cmd->add_option("--out", tune.out, "the run directory (default runs/<config>-<time>)");
+  tune_cmd->add_option("--parallel", tune.parallel, "trials trained side by side (default tune.parallel)");
+  tune_cmd->add_flag("--resume", tune.resume, "continue the experiment in --out");
+  tune_cmd->add_flag("--quiet", tune.quiet, "no progress lines or table");
 
   bool envs_json = false;
   auto* envs_cmd = app.add_subcommand("envs", "list the registered environments");
@@ -48,8 +75,10 @@ int main(int argc, char** argv) {
 
   try {
     if (*train_cmd) return apps::train_command(train);
+    if (*fit_cmd) return apps::fit_command(fit);
     if (*eval_cmd) return apps::eval_command(eval);
     if (*envs_cmd) return apps::envs_command(envs_json);
+    if (*tune_cmd) return apps::tune_command(tune);
   } catch (const core::UserError& e) {
     std::fprintf(stderr, "\nerror: %s\n", e.what());
     return core::kExitUserError;

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <vector>
 
+#include "core/error.hpp"
 #include "core/files.hpp"
 
 namespace fs = std::filesystem;
@@ -53,6 +54,38 @@ std::string RunDir::latest_checkpoint() const {
              name.end());
   const std::string dir = root + "/" + name;
   return fs::is_directory(dir, ec) ? dir : "";
+}
+
+nlohmann::json RunDir::read_summary() const {
+  const std::string path = file("summary.json");
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return nlohmann::json::object();
+  try {
+    nlohmann::json summary = nlohmann::json::parse(core::read_file(path));
+    return summary.is_object() ? summary : nlohmann::json::object();
+  } catch (const std::exception&) {
+    return nlohmann::json::object();
+  }
+}
+
+void RunDir::write_summary(const nlohmann::json& summary) const {
+  core::write_file_atomic(file("summary.json"), summary.dump(2) + "\n");
+}
+
+core::Config load_run_config(const TrainOptions& options, const core::ConfigSchema& schema,
+                             const std::string& command, std::string& out) {
+  out = options.out;
+  if (options.resume && out.empty()) throw core::UserError("--resume needs --out RUN_DIR (the run to continue)");
+  if (options.resume && fs::exists(out + "/config.yaml")) {
+    return core::Config::load(out + "/config.yaml", schema, options.overrides);
+  }
+  if (options.config_path.empty()) throw core::UserError(command + ": a CONFIG file is required");
+  core::Config config = core::Config::load(options.config_path, schema, options.overrides);
+  if (out.empty()) out = default_run_path(options.config_path);
+  if (!options.resume && fs::exists(out + "/checkpoints/latest")) {
+    throw core::UserError(out + ": this run directory already holds a run; pass --resume to continue it or choose another --out");
+  }
+  return config;
 }
 
 std::string default_run_path(const std::string& config_path) {

@@ -10,7 +10,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
+
+#include "apps/commands.hpp"
+#include "core/config.hpp"
 
 namespace graybox::apps {
 
@@ -27,11 +31,21 @@ class RunDir {
   // The newest complete checkpoint folder, or "" if there is none.
   std::string latest_checkpoint() const;
 
+  // summary.json as it is (an empty object if absent or unreadable), and its atomic rewrite.
+  nlohmann::json read_summary() const;
+  void write_summary(const nlohmann::json& summary) const;
+
  private:
   std::string path_;
 };
 
 // A fresh folder name for a run of `config_path`: runs/<stem>-<YYYYmmdd-HHMMSS>.
 std::string default_run_path(const std::string& config_path);
+
+// The config of a training command (train, fit): with --resume, the run's own config.yaml;
+// otherwise the given file; both with the --set overrides. Sets `out` (a default run path if
+// none was given) and refuses to start a fresh run in a directory that already holds one.
+core::Config load_run_config(const TrainOptions& options, const core::ConfigSchema& schema,
+                             const std::string& command, std::string& out);
 
 }  // namespace graybox::apps

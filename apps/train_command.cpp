@@ -53,21 +53,10 @@ core::ConfigSchema train_schema() {
 
 int train_command(const TrainOptions& options) {
   static const core::ConfigSchema schema = train_schema();
-  std::string out = options.out;
-  core::Config config = [&] {
-    if (options.resume) {
-      if (out.empty()) throw core::UserError("--resume needs --out RUN_DIR (the run to continue)");
-      if (fs::exists(out + "/config.yaml")) return core::Config::load(out + "/config.yaml", schema, options.overrides);
-    }
-    if (options.config_path.empty()) throw core::UserError("train: a CONFIG file is required");
-    return core::Config::load(options.config_path, schema, options.overrides);
-  }();
-  if (out.empty()) out = default_run_path(options.config_path);
+  std::string out;
+  core::Config config = load_run_config(options, schema, "train", out);
   const tasks::RlTaskConfig task_config = tasks::rl_task_config(config);
 
-  if (!options.resume && fs::exists(out + "/checkpoints/latest")) {
-    throw core::UserError(out + ": this run directory already holds a run; pass --resume to continue it or choose another --out");
-  }
   agents::set_torch_threads(static_cast<int>(config.get_int("torch_threads")));
   RunDir run(out);
   core::write_file_atomic(run.file("config.yaml"), config.to_yaml());
@@ -117,14 +106,7 @@ int train_command(const TrainOptions& options) {
   progress.finish(task.steps_done(), task.recent_return());
   store.export_csv(run.file("metrics.csv"));
 
-  nlohmann::json summary = nlohmann::json::object();
-  if (fs::exists(run.file("summary.json"))) {
-    try {
-      summary = nlohmann::json::parse(core::read_file(run.file("summary.json")));
-    } catch (const std::exception&) {
-      summary = nlohmann::json::object();
-    }
-  }
+  nlohmann::json summary = run.read_summary();
   const double previous_wall = summary.value("wall_seconds", 0.0);
   summary["env_id"] = task_config.env_id;
   summary["seed"] = task_config.seed;
@@ -138,7 +120,7 @@ int train_command(const TrainOptions& options) {
 
   if (g_stop_signal != 0) {
     summary["status"] = "stopped";
-    core::write_file_atomic(run.file("summary.json"), summary.dump(2) + "\n");
+    run.write_summary(summary);
     std::fprintf(stderr, "stopped by signal %d at step %lld; continue with: graybox train --resume --out %s\n",
                  g_stop_signal.load(), static_cast<long long>(task.steps_done()), out.c_str());
     return 130;
@@ -157,7 +139,7 @@ int train_command(const TrainOptions& options) {
     }
   }
   summary["status"] = "finished";
-  core::write_file_atomic(run.file("summary.json"), summary.dump(2) + "\n");
+  run.write_summary(summary);
   store.export_csv(run.file("metrics.csv"));
   if (!options.quiet) std::fprintf(stderr, "run directory: %s\n", out.c_str());
   return 0;

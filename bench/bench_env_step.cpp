@@ -1,14 +1,19 @@
-// bench_env_step [N]: env step throughput of every registered task against raw MuJoCo.
-// For each task: N env steps with random actions (reset at episode ends) and N raw steps of
-// the same model (ctrl = random action, mj_step x frame_skip, mj_rnePostConstraint, reset at
-// the same step counts), timed in alternating chunks. Then VecEnv on HalfCheetah-v5 (16 envs) with 1 and 2
-// threads. N defaults to 200000.
+// bench_env_step [seconds] [--v4]: env step throughput of every v5 task (with --v4 the v4 ids
+// too) against raw MuJoCo, printed as markdown tables.
+// For each task: env steps with random actions (reset at episode ends) and raw steps of the
+// same model (ctrl = the same random action, mj_step x frame_skip, mj_rnePostConstraint, reset
+// at the same step counts), timed in 10 alternating chunks so that load from other processes
+// affects both alike. The step count per task is sized from a short pilot so that each path
+// runs about `seconds` (default 1.5). Then VecEnv (16 envs) on HalfCheetah-v5 and Ant-v5 with 1
+// and 2 threads, also in alternating chunks.
 #include <mujoco/mujoco.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -40,107 +45,156 @@ std::vector<double> action_pool(const graybox::envs::EnvSpec& spec, int count, s
   return pool;
 }
 
-}  // namespace
+constexpr int kPool = 4096;
+constexpr long kChunks = 10;
 
-int main(int argc, char** argv) {
-  long n = 200000;
-  if (argc > 1) n = std::strtol(argv[1], nullptr, 10);
-  if (n <= 0) {
-    std::fprintf(stderr, "usage: %s [steps > 0]\n", argv[0]);
-    return 2;
-  }
-  constexpr int kPool = 4096;
+struct TaskResult {
+  double env_rate = 0.0, raw_rate = 0.0;
+  std::size_t episodes = 0;
+};
 
-  std::printf("%-22s %14s %14s %8s\n", "task", "env steps/s", "raw steps/s", "ratio");
-  for (const std::string& id : graybox::envs::env_ids()) {
-    auto env = graybox::envs::make_env(id);
-    auto* menv = dynamic_cast<graybox::envs::MujocoEnv*>(env.get());
-    const auto& spec = env->spec();
-    const std::vector<double> pool = action_pool(spec, kPool, 7);
-    std::vector<double> obs(static_cast<std::size_t>(spec.obs_dim));
-    std::vector<long> reset_at;  // env-path step indices after which an episode ended
+TaskResult bench_task(const std::string& id, double seconds) {
+  auto env = graybox::envs::make_env(id);
+  auto* menv = dynamic_cast<graybox::envs::MujocoEnv*>(env.get());
+  const auto& spec = env->spec();
+  const std::vector<double> pool = action_pool(spec, kPool, 7);
+  std::vector<double> obs(static_cast<std::size_t>(spec.obs_dim));
+  const mjModel* m = menv->model();
+  mjData* d = mj_makeData(m);
 
-    const mjModel* m = menv->model();
-    mjData* d = mj_makeData(m);
-    mj_resetData(m, d);
-    mj_forward(m, d);
-    env->reset(1, obs.data());
-
-    // The two paths run in alternating chunks, so that load from other processes affects both
-    // alike. The raw path resets at the same step counts as the env path did.
-    const long chunks = 10;
-    double env_s = 0.0, raw_s = 0.0;
-    long env_i = 0, raw_i = 0;
-    std::size_t next_reset = 0;
-    for (long c = 1; c <= chunks; ++c) {
-      const long end = n * c / chunks;
-      auto t0 = Clock::now();
-      for (; env_i < end; ++env_i) {
-        const double* a = pool.data() + static_cast<std::size_t>(env_i % kPool) * static_cast<std::size_t>(spec.act_dim);
-        const auto r = env->step(a, obs.data());
-        if (r.terminated || r.truncated) {
-          reset_at.push_back(env_i);
-          env->reset(obs.data());
-        }
-      }
-      env_s += seconds_since(t0);
-
-      t0 = Clock::now();
-      for (; raw_i < end; ++raw_i) {
-        const double* a = pool.data() + static_cast<std::size_t>(raw_i % kPool) * static_cast<std::size_t>(spec.act_dim);
-        for (int j = 0; j < m->nu; ++j) d->ctrl[j] = a[j];
-        for (int k = 0; k < spec.frame_skip; ++k) mj_step(m, d);
-        mj_rnePostConstraint(m, d);
-        if (next_reset < reset_at.size() && reset_at[next_reset] == raw_i) {
-          ++next_reset;
-          mj_resetData(m, d);
-          mj_forward(m, d);
-        }
-      }
-      raw_s += seconds_since(t0);
+  // Pilot: size the run from the raw rate.
+  mj_resetData(m, d);
+  mj_forward(m, d);
+  auto t0 = Clock::now();
+  long pilot = 0;
+  while (seconds_since(t0) < 0.1) {
+    for (int k = 0; k < spec.frame_skip; ++k) mj_step(m, d);
+    mj_rnePostConstraint(m, d);
+    if (++pilot % spec.max_episode_steps == 0) {
+      mj_resetData(m, d);
+      mj_forward(m, d);
     }
-    mj_deleteData(d);
-
-    const double env_rate = static_cast<double>(n) / env_s;
-    const double raw_rate = static_cast<double>(n) / raw_s;
-    std::printf("%-22s %14.0f %14.0f %8.3f   (%zu episodes)\n", id.c_str(), env_rate, raw_rate,
-                env_rate / raw_rate, reset_at.size());
   }
+  const long n = std::max(1000L, static_cast<long>(static_cast<double>(pilot) / 0.1 * seconds));
 
-  // VecEnv: HalfCheetah-v5, 16 envs, 1 vs 2 threads, n env steps in total.
-  const int num_envs = 16;
-  const long vec_steps = n / num_envs;
-  std::printf("\nVecEnv HalfCheetah-v5, %d envs, %ld vector steps (%ld env steps)\n", num_envs,
-              vec_steps, vec_steps * num_envs);
-  std::printf("%-10s %14s %10s\n", "threads", "env steps/s", "speedup");
-  // Both VecEnvs run in alternating chunks, so that outside load affects them alike.
-  graybox::envs::VecEnv vec1("HalfCheetah-v5", EnvOptions{}, num_envs, 3, 1);
-  graybox::envs::VecEnv vec2("HalfCheetah-v5", EnvOptions{}, num_envs, 3, 2);
+  mj_resetData(m, d);
+  mj_forward(m, d);
+  env->reset(1, obs.data());
+  std::vector<long> reset_at;  // env-path step indices after which an episode ended
+  double env_s = 0.0, raw_s = 0.0;
+  long env_i = 0, raw_i = 0;
+  std::size_t next_reset = 0;
+  const auto ad = static_cast<std::size_t>(spec.act_dim);
+  for (long c = 1; c <= kChunks; ++c) {
+    const long end = n * c / kChunks;
+    t0 = Clock::now();
+    for (; env_i < end; ++env_i) {
+      const double* a = pool.data() + static_cast<std::size_t>(env_i % kPool) * ad;
+      const auto r = env->step(a, obs.data());
+      if (r.terminated || r.truncated) {
+        reset_at.push_back(env_i);
+        env->reset(obs.data());
+      }
+    }
+    env_s += seconds_since(t0);
+
+    t0 = Clock::now();
+    for (; raw_i < end; ++raw_i) {
+      const double* a = pool.data() + static_cast<std::size_t>(raw_i % kPool) * ad;
+      for (int j = 0; j < m->nu; ++j) d->ctrl[j] = a[j];
+      for (int k = 0; k < spec.frame_skip; ++k) mj_step(m, d);
+      mj_rnePostConstraint(m, d);
+      if (next_reset < reset_at.size() && reset_at[next_reset] == raw_i) {
+        ++next_reset;
+        mj_resetData(m, d);
+        mj_forward(m, d);
+      }
+    }
+    raw_s += seconds_since(t0);
+  }
+  mj_deleteData(d);
+  TaskResult result;
+  result.env_rate = static_cast<double>(n) / env_s;
+  result.raw_rate = static_cast<double>(n) / raw_s;
+  result.episodes = reset_at.size();
+  return result;
+}
+
+// VecEnv with 1 and 2 threads, n_steps vector steps each, in alternating chunks.
+void bench_vec(const std::string& id, int num_envs, double seconds) {
+  graybox::envs::VecEnv vec1(id, EnvOptions{}, num_envs, 3, 1);
+  graybox::envs::VecEnv vec2(id, EnvOptions{}, num_envs, 3, 2);
   graybox::envs::VecEnv* vecs[2] = {&vec1, &vec2};
   const auto& vspec = vec1.spec();
   const std::vector<double> vpool = action_pool(vspec, kPool, 11);
   std::vector<double> actions(static_cast<std::size_t>(num_envs * vspec.act_dim));
-  double vec_s[2] = {0.0, 0.0};
-  long done[2] = {0, 0};
+  auto fill = [&](long step) {
+    for (std::size_t j = 0; j < actions.size(); ++j) {
+      actions[j] = vpool[(static_cast<std::size_t>(step) * actions.size() + j) % vpool.size()];
+    }
+  };
   vec1.reset();
   vec2.reset();
-  const long chunks = 10;
-  for (long c = 1; c <= chunks; ++c) {
-    const long end = vec_steps * c / chunks;
+  // Pilot on one thread.
+  auto t0 = Clock::now();
+  long pilot = 0;
+  while (seconds_since(t0) < 0.1) {
+    fill(pilot);
+    vec1.step(actions);
+    ++pilot;
+  }
+  const long vec_steps = std::max(100L, static_cast<long>(static_cast<double>(pilot) / 0.1 * seconds));
+  double vec_s[2] = {0.0, 0.0};
+  long done[2] = {0, 0};
+  for (long c = 1; c <= kChunks; ++c) {
+    const long end = vec_steps * c / kChunks;
     for (int v = 0; v < 2; ++v) {
-      const auto t0 = Clock::now();
+      t0 = Clock::now();
       for (; done[v] < end; ++done[v]) {
-        for (std::size_t j = 0; j < actions.size(); ++j) {
-          actions[j] = vpool[(static_cast<std::size_t>(done[v]) * actions.size() + j) % vpool.size()];
-        }
+        fill(done[v]);
         vecs[v]->step(actions);
       }
       vec_s[v] += seconds_since(t0);
     }
   }
-  const double rate1 = static_cast<double>(vec_steps * num_envs) / vec_s[0];
-  const double rate2 = static_cast<double>(vec_steps * num_envs) / vec_s[1];
-  std::printf("%-10d %14.0f %10.2f\n", 1, rate1, 1.0);
-  std::printf("%-10d %14.0f %10.2f\n", 2, rate2, rate2 / rate1);
+  const double total = static_cast<double>(vec_steps * num_envs);
+  const double rate1 = total / vec_s[0];
+  const double rate2 = total / vec_s[1];
+  std::printf("| %s | %d | %.0f | %.0f | %.2f |\n", id.c_str(), num_envs, rate1, rate2, rate2 / rate1);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  double seconds = 1.5;
+  bool with_v4 = false;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--v4") == 0) {
+      with_v4 = true;
+    } else {
+      seconds = std::strtod(argv[i], nullptr);
+      if (!(seconds > 0.0)) {
+        std::fprintf(stderr, "usage: %s [seconds per path > 0] [--v4]\n", argv[0]);
+        return 2;
+      }
+    }
+  }
+
+  std::printf("| task | env steps/s | raw steps/s | env / raw | episodes |\n");
+  std::printf("|---|---:|---:|---:|---:|\n");
+  for (const std::string& id : graybox::envs::env_ids()) {
+    if (!with_v4 && id.size() > 3 && id.compare(id.size() - 3, 3, "-v4") == 0) continue;
+    const TaskResult r = bench_task(id, seconds);
+    std::printf("| %s | %.0f | %.0f | %.3f | %zu |\n", id.c_str(), r.env_rate, r.raw_rate,
+                r.env_rate / r.raw_rate, r.episodes);
+    std::fflush(stdout);
+  }
+
+  std::printf("\n| VecEnv task | envs | 1 thread, env steps/s | 2 threads, env steps/s | speedup |\n");
+  std::printf("|---|---:|---:|---:|---:|\n");
+  for (const char* id : {"HalfCheetah-v5", "Ant-v5"}) {
+    bench_vec(id, 16, seconds);
+    std::fflush(stdout);
+  }
   return 0;
 }

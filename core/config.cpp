@@ -103,6 +103,7 @@ void walk(const YAML::Node& node, const std::string& prefix, const std::string& 
       throw ConfigError(position(name, key_node.Mark()) + ": a key must be a plain name");
     }
     const std::string key = prefix + key_node.Scalar();
+    if (schema.is_raw_section(key)) continue;
     if (!seen.insert(key).second) {
       throw ConfigError(position(name, key_node.Mark()) + ": duplicate key '" + key + "'");
     }

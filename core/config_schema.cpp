@@ -50,6 +50,12 @@ ConfigField& ConfigSchema::add_int_list(const std::string& key, const std::strin
 
 void ConfigSchema::allow_open_prefix(const std::string& prefix) { open_prefixes_.push_back(prefix); }
 
+void ConfigSchema::allow_raw_section(const std::string& key) { raw_sections_.push_back(key); }
+
+bool ConfigSchema::is_raw_section(const std::string& key) const {
+  return std::find(raw_sections_.begin(), raw_sections_.end(), key) != raw_sections_.end();
+}
+
 const ConfigField* ConfigSchema::find(const std::string& key) const {
   for (const auto& field : fields_) {
     if (field.key == key) return &field;

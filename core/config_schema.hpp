@@ -42,6 +42,10 @@ class ConfigSchema {
   // Keys under this prefix (e.g. "env.") that are not in the schema are accepted as
   // free-form numbers and validated later by whoever consumes them (e.g. task parameters).
   void allow_open_prefix(const std::string& prefix);
+  // A top-level key whose whole value is read by someone else (e.g. `search_space`); the
+  // config skips it.
+  void allow_raw_section(const std::string& key);
+  bool is_raw_section(const std::string& key) const;
 
   const ConfigField* find(const std::string& key) const;
   bool is_open(const std::string& key) const;
@@ -52,6 +56,7 @@ class ConfigSchema {
  private:
   std::vector<ConfigField> fields_;
   std::vector<std::string> open_prefixes_;
+  std::vector<std::string> raw_sections_;
 };
 
 // Edit distance (insert, delete, substitute), for "did you mean" hints.

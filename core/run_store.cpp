@@ -56,7 +56,9 @@ RunStore::RunStore(const std::string& path) : path_(path) {
         " name TEXT NOT NULL, value REAL, wall REAL);"
         "CREATE TABLE IF NOT EXISTS events (trial INTEGER NOT NULL, step INTEGER NOT NULL,"
         " kind TEXT NOT NULL, detail TEXT, wall REAL);"
-        "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);");
+        "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);"
+        "CREATE TABLE IF NOT EXISTS trials (trial INTEGER PRIMARY KEY, config TEXT, budget INTEGER,"
+        " loss REAL, score REAL, status TEXT, wall REAL);");
   } catch (const std::exception& e) {
     sqlite3_close(db_);
     db_ = nullptr;
@@ -97,8 +99,26 @@ void RunStore::add_event(std::int64_t trial, std::int64_t step, const std::strin
   pending_.push_back({2, trial, step, kind, 0.0, detail});
 }
 
+void RunStore::upsert_trial(const TrialRow& row) { pending_trials_.push_back(row); }
+
+std::vector<RunStore::TrialRow> RunStore::trials() const {
+  Statement s(db_, "SELECT trial, config, budget, loss, score, status FROM trials ORDER BY trial");
+  std::vector<TrialRow> rows;
+  while (sqlite3_step(s.get()) == SQLITE_ROW) {
+    TrialRow row;
+    row.trial = sqlite3_column_int64(s.get(), 0);
+    row.config = reinterpret_cast<const char*>(sqlite3_column_text(s.get(), 1));
+    row.budget = sqlite3_column_int64(s.get(), 2);
+    row.loss = sqlite3_column_type(s.get(), 3) == SQLITE_NULL ? std::nan("") : sqlite3_column_double(s.get(), 3);
+    row.score = sqlite3_column_type(s.get(), 4) == SQLITE_NULL ? std::nan("") : sqlite3_column_double(s.get(), 4);
+    row.status = reinterpret_cast<const char*>(sqlite3_column_text(s.get(), 5));
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
 void RunStore::commit() {
-  if (pending_.empty()) return;
+  if (pending_.empty() && pending_trials_.empty() && pending_meta_.empty()) return;
   const double wall = wall_now();
   exec("BEGIN");
   try {
@@ -121,12 +141,36 @@ void RunStore::commit() {
       if (sqlite3_step(s) != SQLITE_DONE) throw std::runtime_error(sqlite3_errmsg(db_));
       sqlite3_reset(s);
     }
+    Statement trial(db_, "INSERT OR REPLACE INTO trials VALUES (?, ?, ?, ?, ?, ?, ?)");
+    for (const auto& row : pending_trials_) {
+      sqlite3_bind_int64(trial.get(), 1, row.trial);
+      sqlite3_bind_text(trial.get(), 2, row.config.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64(trial.get(), 3, row.budget);
+      if (std::isfinite(row.loss)) sqlite3_bind_double(trial.get(), 4, row.loss); else sqlite3_bind_null(trial.get(), 4);
+      if (std::isfinite(row.score)) sqlite3_bind_double(trial.get(), 5, row.score); else sqlite3_bind_null(trial.get(), 5);
+      sqlite3_bind_text(trial.get(), 6, row.status.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_double(trial.get(), 7, wall);
+      if (sqlite3_step(trial.get()) != SQLITE_DONE) throw std::runtime_error(sqlite3_errmsg(db_));
+      sqlite3_reset(trial.get());
+    }
+    for (const auto& [key, value] : pending_meta_) {
+      Statement meta(db_, "INSERT OR REPLACE INTO meta VALUES (?, ?)");
+      sqlite3_bind_text(meta.get(), 1, key.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text(meta.get(), 2, value.c_str(), -1, SQLITE_TRANSIENT);
+      if (sqlite3_step(meta.get()) != SQLITE_DONE) throw std::runtime_error(sqlite3_errmsg(db_));
+    }
     exec("COMMIT");
   } catch (...) {
     exec("ROLLBACK");
     throw;
   }
   pending_.clear();
+  pending_trials_.clear();
+  pending_meta_.clear();
+}
+
+void RunStore::set_meta_on_commit(const std::string& key, const std::string& value) {
+  pending_meta_.emplace_back(key, value);
 }
 
 void RunStore::truncate_after(std::int64_t trial, std::int64_t step) {

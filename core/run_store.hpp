@@ -42,10 +42,24 @@ class RunStore {
   void truncate_after(std::int64_t trial, std::int64_t step);
 
   void set_meta(const std::string& key, const std::string& value);
+  // Written in the same transaction as the next commit() (e.g. a controller's state together
+  // with the results it has seen).
+  void set_meta_on_commit(const std::string& key, const std::string& value);
   std::string meta(const std::string& key) const;
 
   std::vector<MetricRow> metrics(std::int64_t trial = -1, const std::string& name = "") const;
   std::int64_t count_events(const std::string& kind) const;
+
+  // Tuning trials: one row per trial, replaced as the trial advances.
+  struct TrialRow {
+    std::int64_t trial = 0;
+    std::string config;  // JSON
+    std::int64_t budget = 0;
+    double loss = 0.0, score = 0.0;
+    std::string status;
+  };
+  void upsert_trial(const TrialRow& row);  // buffered until commit()
+  std::vector<TrialRow> trials() const;
 
   // Wide CSV: one row per (trial, step), one column per metric name.
   void export_csv(const std::string& path) const;
@@ -64,6 +78,8 @@ class RunStore {
     std::string detail;
   };
   std::vector<Pending> pending_;
+  std::vector<TrialRow> pending_trials_;
+  std::vector<std::pair<std::string, std::string>> pending_meta_;
 };
 
 }  // namespace graybox::core

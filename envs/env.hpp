@@ -84,9 +84,14 @@ class Env {
   virtual void set_state(const EnvState& state) = 0;
 };
 
+// Env::step for callers holding vectors: throws EnvError unless action has act_dim values;
+// obs is resized to obs_dim.
+StepResult step_checked(Env& env, const std::vector<double>& action, std::vector<double>& obs);
+
 // Known env ids, in a stable order.
 std::vector<std::string> env_ids();
-// The spec of a registered env without building it. Throws EnvError for an unknown id.
+// The spec of a registered env with default options (built once, then cached). Throws
+// EnvError for an unknown id.
 EnvSpec env_spec(const std::string& id);
 // Builds an env. Throws EnvError for an unknown id (listing the known ones), a model file
 // that does not parse or lacks a name the task needs (naming it), or a bad option.

@@ -1,18 +1,19 @@
-// HalfCheetah-v5: planar cheetah. Joints rootx (q0), rootz (q1), rooty (q2), bthigh, bshin,
+// HalfCheetah-v5 / -v4 (identical behaviour): planar cheetah. Joints rootx (q0), rootz (q1), rooty (q2), bthigh, bshin,
 // bfoot, fthigh, fshin, ffoot.
 //   obs (17): [q1..8, qd0..8] (no clipping); 18 with exclude_current_positions_from_observation=0
 //   reward: forward_reward_weight * (x_after - x_before) / dt - ctrl_cost_weight * |a|^2
 //   terminated: never
 //   reset: qpos += U(+-reset_noise_scale), qvel = reset_noise_scale * N(0, 1); default 0.1
 #include "envs/mujoco_env.hpp"
+#include "envs/task_util.hpp"
 #include "envs/tasks.hpp"
 
 namespace graybox::envs {
 namespace {
 
-TaskInfo cheetah_info() {
+TaskInfo cheetah_info(Version version) {
   TaskInfo info;
-  info.id = "HalfCheetah-v5";
+  info.id = versioned_id("HalfCheetah", version);
   info.builtin_file = "half_cheetah.xml";
   info.nq = 9;
   info.nv = 9;
@@ -25,7 +26,8 @@ TaskInfo cheetah_info() {
 
 class HalfCheetah final : public MujocoEnv {
  public:
-  explicit HalfCheetah(const EnvOptions& options) : MujocoEnv(cheetah_info(), options) {
+  HalfCheetah(const EnvOptions& options, Version version)
+      : MujocoEnv(cheetah_info(version), options) {
     ParamReader params(info_.id, options.params);
     forward_weight_ = params.number("forward_reward_weight", 1.0);
     ctrl_weight_ = params.number("ctrl_cost_weight", 0.1, 0.0);
@@ -76,23 +78,8 @@ class HalfCheetah final : public MujocoEnv {
 
 }  // namespace
 
-std::unique_ptr<Env> make_half_cheetah(const EnvOptions& options) {
-  return std::make_unique<HalfCheetah>(options);
-}
-
-EnvSpec half_cheetah_spec() {
-  const TaskInfo info = cheetah_info();
-  EnvSpec spec;
-  spec.id = info.id;
-  spec.obs_dim = 17;
-  spec.act_dim = 6;
-  spec.act_low.assign(6, -1.0);
-  spec.act_high.assign(6, 1.0);
-  spec.frame_skip = info.frame_skip;
-  spec.dt = 0.01 * info.frame_skip;
-  spec.max_episode_steps = info.max_episode_steps;
-  spec.reward_threshold = info.reward_threshold;
-  return spec;
+std::unique_ptr<Env> make_half_cheetah(const EnvOptions& options, Version version) {
+  return std::make_unique<HalfCheetah>(options, version);
 }
 
 }  // namespace graybox::envs

@@ -1,8 +1,9 @@
-// Hopper-v5: planar one-legged hopper. Joints rootx (q0), rootz (q1, ref 1.25, so q1 is the
+// Hopper-v5 / -v4: planar one-legged hopper. Joints rootx (q0), rootz (q1, ref 1.25, so q1 is the
 // torso height), rooty (q2), thigh_joint, leg_joint, foot_joint.
 //   obs (11): [q1..5, clip(qd0..5, +-10)]; 12 with exclude_current_positions_from_observation=0
 //   reward: forward_reward_weight * (x_after - x_before) / dt
-//           + healthy_reward * [healthy]            (v5: nothing on an unhealthy step)
+//           + healthy_reward * [healthy]            (v5: nothing on an unhealthy step;
+//             v4: paid on every step while terminate_when_unhealthy, the terminal one included)
 //           - ctrl_cost_weight * |a|^2              (raw action)
 //   healthy (strict): every entry of [q2.., qd] in (-100, 100), 0.7 < q1, -0.2 < q2 < 0.2
 //   terminated: not healthy, when terminate_when_unhealthy
@@ -12,14 +13,15 @@
 #include <limits>
 
 #include "envs/mujoco_env.hpp"
+#include "envs/task_util.hpp"
 #include "envs/tasks.hpp"
 
 namespace graybox::envs {
 namespace {
 
-TaskInfo hopper_info() {
+TaskInfo hopper_info(Version version) {
   TaskInfo info;
-  info.id = "Hopper-v5";
+  info.id = versioned_id("Hopper", version);
   info.builtin_file = "hopper.xml";
   info.nq = 6;
   info.nv = 6;
@@ -32,7 +34,8 @@ TaskInfo hopper_info() {
 
 class Hopper final : public MujocoEnv {
  public:
-  explicit Hopper(const EnvOptions& options) : MujocoEnv(hopper_info(), options) {
+  Hopper(const EnvOptions& options, Version version)
+      : MujocoEnv(hopper_info(version), options), version_(version) {
     ParamReader params(info_.id, options.params);
     forward_weight_ = params.number("forward_reward_weight", 1.0);
     ctrl_weight_ = params.number("ctrl_cost_weight", 1e-3, 0.0);
@@ -74,7 +77,8 @@ class Hopper final : public MujocoEnv {
     const double x_velocity = (data_->qpos[0] - x_before_) / spec_.dt;
     const bool healthy = is_healthy();
     const double forward = forward_weight_ * x_velocity;
-    const double healthy_term = healthy ? healthy_reward_ : 0.0;
+    const bool paid = healthy || (version_ == Version::kV4 && terminate_when_unhealthy_);
+    const double healthy_term = paid ? healthy_reward_ : 0.0;
     double sq = 0.0;
     for (int i = 0; i < 3; ++i) sq += action[i] * action[i];
     const double ctrl_cost = ctrl_weight_ * sq;
@@ -93,6 +97,7 @@ class Hopper final : public MujocoEnv {
   }
 
  private:
+  Version version_;
   double forward_weight_ = 1.0;
   double ctrl_weight_ = 1e-3;
   double healthy_reward_ = 1.0;
@@ -104,23 +109,8 @@ class Hopper final : public MujocoEnv {
 
 }  // namespace
 
-std::unique_ptr<Env> make_hopper(const EnvOptions& options) {
-  return std::make_unique<Hopper>(options);
-}
-
-EnvSpec hopper_spec() {
-  const TaskInfo info = hopper_info();
-  EnvSpec spec;
-  spec.id = info.id;
-  spec.obs_dim = 11;
-  spec.act_dim = 3;
-  spec.act_low = {-1.0, -1.0, -1.0};
-  spec.act_high = {1.0, 1.0, 1.0};
-  spec.frame_skip = info.frame_skip;
-  spec.dt = 0.002 * info.frame_skip;
-  spec.max_episode_steps = info.max_episode_steps;
-  spec.reward_threshold = info.reward_threshold;
-  return spec;
+std::unique_ptr<Env> make_hopper(const EnvOptions& options, Version version) {
+  return std::make_unique<Hopper>(options, version);
 }
 
 }  // namespace graybox::envs

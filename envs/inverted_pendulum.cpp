@@ -1,19 +1,20 @@
-// InvertedPendulum-v5: a cart (slide joint `slider`, q0) carrying a pole (hinge `hinge`, q1).
+// InvertedPendulum-v5 / -v4: a cart (slide joint `slider`, q0) carrying a pole (hinge `hinge`, q1).
 //   obs (4): [q0, q1, qd0, qd1]
-//   reward: 1 while not terminated, 0 on the terminating step (the v5 fix)
+//   reward: v5: 1 while not terminated, 0 on the terminating step (the v5 fix); v4: 1 always
 //   terminated: an obs entry non-finite, or |q1| > 0.2
 //   reset: qpos, qvel ~ U(+-reset_noise_scale), default 0.01
 #include <cmath>
 
 #include "envs/mujoco_env.hpp"
+#include "envs/task_util.hpp"
 #include "envs/tasks.hpp"
 
 namespace graybox::envs {
 namespace {
 
-TaskInfo pendulum_info() {
+TaskInfo pendulum_info(Version version) {
   TaskInfo info;
-  info.id = "InvertedPendulum-v5";
+  info.id = versioned_id("InvertedPendulum", version);
   info.builtin_file = "inverted_pendulum.xml";
   info.nq = 2;
   info.nv = 2;
@@ -26,7 +27,8 @@ TaskInfo pendulum_info() {
 
 class InvertedPendulum final : public MujocoEnv {
  public:
-  explicit InvertedPendulum(const EnvOptions& options) : MujocoEnv(pendulum_info(), options) {
+  InvertedPendulum(const EnvOptions& options, Version version)
+      : MujocoEnv(pendulum_info(version), options), version_(version) {
     ParamReader params(info_.id, options.params);
     noise_ = params.number("reset_noise_scale", 0.01, 0.0);
     params.finish();
@@ -49,7 +51,7 @@ class InvertedPendulum final : public MujocoEnv {
       if (!std::isfinite(d->qpos[i]) || !std::isfinite(d->qvel[i])) finite = false;
     }
     result.terminated = !finite || std::fabs(d->qpos[1]) > 0.2;
-    result.reward = result.terminated ? 0.0 : 1.0;
+    result.reward = (result.terminated && version_ == Version::kV5) ? 0.0 : 1.0;
     terms_[0].second = result.reward;
   }
 
@@ -62,28 +64,14 @@ class InvertedPendulum final : public MujocoEnv {
   }
 
  private:
+  Version version_;
   double noise_ = 0.01;
 };
 
 }  // namespace
 
-std::unique_ptr<Env> make_inverted_pendulum(const EnvOptions& options) {
-  return std::make_unique<InvertedPendulum>(options);
-}
-
-EnvSpec inverted_pendulum_spec() {
-  const TaskInfo info = pendulum_info();
-  EnvSpec spec;
-  spec.id = info.id;
-  spec.obs_dim = 4;
-  spec.act_dim = 1;
-  spec.act_low = {-3.0};
-  spec.act_high = {3.0};
-  spec.frame_skip = info.frame_skip;
-  spec.dt = 0.02 * info.frame_skip;
-  spec.max_episode_steps = info.max_episode_steps;
-  spec.reward_threshold = info.reward_threshold;
-  return spec;
+std::unique_ptr<Env> make_inverted_pendulum(const EnvOptions& options, Version version) {
+  return std::make_unique<InvertedPendulum>(options, version);
 }
 
 }  // namespace graybox::envs

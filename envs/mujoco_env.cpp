@@ -140,6 +140,10 @@ MujocoEnv::MujocoEnv(const TaskInfo& info, const EnvOptions& options) : info_(in
   }
   data_.reset(mj_makeData(m));
   if (!data_) throw EnvError("model file '" + model_name_ + "': mj_makeData failed");
+  prev_qpos_.resize(static_cast<std::size_t>(m->nq));
+  prev_qvel_.resize(static_cast<std::size_t>(m->nv));
+  prev_act_.resize(static_cast<std::size_t>(m->na));
+  prev_warmstart_.resize(static_cast<std::size_t>(m->nv));
 
   timestep_ = m->opt.timestep;
   spec_.id = info.id;
@@ -201,6 +205,7 @@ int MujocoEnv::require_joint_at(const std::string& name, int expected_qpos) cons
 void MujocoEnv::reset_physics() {
   mj_resetData(model_.get(), data_.get());
   mj_forward(model_.get(), data_.get());
+  has_prev_ = false;
   elapsed_steps_ = 0;
   episode_return_ = 0.0;
   episode_length_ = 0;
@@ -221,6 +226,7 @@ void MujocoEnv::reset(double* obs) {
   mj_resetData(m, d);  // qpos = qpos0, qvel = 0, time = 0, warmstart = 0, warnings cleared
   add_reset_noise(d->qpos, d->qvel);
   mj_forward(m, d);
+  has_prev_ = false;
   elapsed_steps_ = 0;
   episode_return_ = 0.0;
   episode_length_ = 0;
@@ -272,7 +278,16 @@ StepResult MujocoEnv::step(const double* action, double* obs) {
     for (int i = 0; i < m->nu; ++i) d->ctrl[i] = action[i];
     // Count only this step's warnings (the counters are statistics, not simulation state).
     for (int i = 0; i < mjNWARNING; ++i) d->warning[i].number = 0;
-    for (int k = 0; k < info_.frame_skip; ++k) mj_step(m, d);
+    for (int k = 0; k + 1 < info_.frame_skip; ++k) mj_step(m, d);
+    // Keep the start state of the last mj_step, from which state()/set_state() rebuild the
+    // derived quantities that lag behind qpos.
+    std::copy(d->qpos, d->qpos + m->nq, prev_qpos_.begin());
+    std::copy(d->qvel, d->qvel + m->nv, prev_qvel_.begin());
+    std::copy(d->act, d->act + m->na, prev_act_.begin());
+    std::copy(d->qacc_warmstart, d->qacc_warmstart + m->nv, prev_warmstart_.begin());
+    prev_time_ = d->time;
+    has_prev_ = true;
+    mj_step(m, d);
     mj_rnePostConstraint(m, d);
 
     if (state_is_bad()) {
@@ -315,6 +330,14 @@ EnvState MujocoEnv::state() const {
   s.episode_length = episode_length_;
   s.rng = rng_.state();
   s.extra.assign(d->qacc_warmstart, d->qacc_warmstart + m->nv);
+  if (has_prev_) {
+    s.extra.push_back(1.0);
+    s.extra.insert(s.extra.end(), prev_qpos_.begin(), prev_qpos_.end());
+    s.extra.insert(s.extra.end(), prev_qvel_.begin(), prev_qvel_.end());
+    s.extra.insert(s.extra.end(), prev_act_.begin(), prev_act_.end());
+    s.extra.insert(s.extra.end(), prev_warmstart_.begin(), prev_warmstart_.end());
+    s.extra.push_back(prev_time_);
+  }
   return s;
 }
 
@@ -331,7 +354,14 @@ void MujocoEnv::set_state(const EnvState& s) {
   check("qvel", s.qvel.size(), m->nv);
   check("act", s.act.size(), m->na);
   check("ctrl", s.ctrl.size(), m->nu);
-  check("extra (qacc_warmstart)", s.extra.size(), m->nv);
+  const std::size_t nv = static_cast<std::size_t>(m->nv);
+  const std::size_t with_prev = 2 * nv + 1 + static_cast<std::size_t>(m->nq + m->nv + m->na) + 1;
+  if (s.extra.size() != nv && s.extra.size() != with_prev) {
+    throw EnvError(info_.id + ": env state has " + std::to_string(s.extra.size()) +
+                   " extra values, the model needs " + std::to_string(nv) + " or " +
+                   std::to_string(with_prev));
+  }
+  const bool restore_prev = s.extra.size() == with_prev;
   core::Rng rng;
   try {
     rng.set_state(s.rng);
@@ -340,13 +370,41 @@ void MujocoEnv::set_state(const EnvState& s) {
   }
 
   mj_resetData(m, d);
-  std::copy(s.qpos.begin(), s.qpos.end(), d->qpos);
-  std::copy(s.qvel.begin(), s.qvel.end(), d->qvel);
-  std::copy(s.act.begin(), s.act.end(), d->act);
   std::copy(s.ctrl.begin(), s.ctrl.end(), d->ctrl);
-  d->time = s.time;
-  mj_forward(m, d);
-  std::copy(s.extra.begin(), s.extra.end(), d->qacc_warmstart);
+  has_prev_ = restore_prev;
+  if (restore_prev) {
+    // Re-run the last mj_step from its start state, so that every derived quantity is what the
+    // original env holds; then put the saved state itself in place (the same values when the
+    // state came from this build of MuJoCo).
+    auto it = s.extra.begin() + static_cast<std::ptrdiff_t>(nv + 1);
+    auto take = [&it](std::vector<double>& dst) {
+      std::copy(it, it + static_cast<std::ptrdiff_t>(dst.size()), dst.begin());
+      it += static_cast<std::ptrdiff_t>(dst.size());
+    };
+    take(prev_qpos_);
+    take(prev_qvel_);
+    take(prev_act_);
+    take(prev_warmstart_);
+    prev_time_ = *it;
+    std::copy(prev_qpos_.begin(), prev_qpos_.end(), d->qpos);
+    std::copy(prev_qvel_.begin(), prev_qvel_.end(), d->qvel);
+    std::copy(prev_act_.begin(), prev_act_.end(), d->act);
+    std::copy(prev_warmstart_.begin(), prev_warmstart_.end(), d->qacc_warmstart);
+    d->time = prev_time_;
+    mj_step(m, d);
+    mj_rnePostConstraint(m, d);
+    std::copy(s.qpos.begin(), s.qpos.end(), d->qpos);
+    std::copy(s.qvel.begin(), s.qvel.end(), d->qvel);
+    std::copy(s.act.begin(), s.act.end(), d->act);
+    d->time = s.time;
+  } else {
+    std::copy(s.qpos.begin(), s.qpos.end(), d->qpos);
+    std::copy(s.qvel.begin(), s.qvel.end(), d->qvel);
+    std::copy(s.act.begin(), s.act.end(), d->act);
+    d->time = s.time;
+    mj_forward(m, d);
+  }
+  std::copy(s.extra.begin(), s.extra.begin() + static_cast<std::ptrdiff_t>(nv), d->qacc_warmstart);
   for (int i = 0; i < mjNWARNING; ++i) d->warning[i].number = 0;
 
   elapsed_steps_ = s.elapsed_steps;

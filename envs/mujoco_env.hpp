@@ -15,7 +15,12 @@
 //     bootstrapping from the final observation cannot spread NaN.
 //
 // EnvState::extra holds mjData::qacc_warmstart (nv values): the constraint solver starts from
-// it, so it is needed for a restored env to step bit-identically to the original.
+// it, so it is needed for a restored env to step bit-identically to the original. After a step
+// it also holds the start state of that step's last mj_step call: [1, qpos (nq), qvel (nv),
+// act (na), qacc_warmstart (nv), time]. Positions, velocities and forces derived by MuJoCo
+// (xpos, xipos, cinert, cvel, cfrc_ext, qfrc_constraint, ...) lag one mj_step behind qpos (see
+// the spec), so set_state re-runs that last mj_step (and mj_rnePostConstraint) to rebuild them
+// exactly; a state saved right after a reset has only the nv warmstart values (mj_forward).
 #pragma once
 
 #include <mujoco/mujoco.h>
@@ -137,6 +142,11 @@ class MujocoEnv : public Env {
   std::int64_t elapsed_steps_ = 0;
   double episode_return_ = 0.0;
   std::int64_t episode_length_ = 0;
+
+  // The start state of the last mj_step call (valid when has_prev_), for state().
+  bool has_prev_ = false;
+  std::vector<double> prev_qpos_, prev_qvel_, prev_act_, prev_warmstart_;
+  double prev_time_ = 0.0;
 };
 
 }  // namespace graybox::envs

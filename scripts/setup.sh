@@ -12,6 +12,10 @@ PACKAGES=(
   libopenblas0-openmp     # fast BLAS for LibTorch (the reference BLAS is 3-8x slower)
   libeigen3-dev libtbb-dev libyaml-cpp-dev libcli11-dev libsqlite3-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  zlib1g-dev              # gzip-compressed IDX and CSV data files
+  dataset-fashion-mnist   # Fashion-MNIST (graybox fit configs, tests)
+  python3-sklearn         # digits, iris, wine, breast cancer CSVs (graybox fit, tests)
+  libegl-dev libegl-mesa0 libgl1-mesa-dri ffmpeg   # offscreen rendering (graybox eval --video)
 )
 
 missing=()

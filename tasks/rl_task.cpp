@@ -211,7 +211,9 @@ bool RlTask::iterate(core::MetricSink& sink) {
   return true;
 }
 
-core::EvalResult RlTask::evaluate(int episodes) {
+core::EvalResult RlTask::evaluate(int episodes) { return evaluate(episodes, EvalObserver()); }
+
+core::EvalResult RlTask::evaluate(int episodes, const EvalObserver& observer) {
   core::EvalResult result;
   auto env = envs::make_env(config_.env_id, config_.env_options);
   const auto& spec = env->spec();
@@ -219,6 +221,7 @@ core::EvalResult RlTask::evaluate(int episodes) {
   std::vector<float> obs_norm(obs.size()), mean(action.size());
   for (int k = 0; k < episodes; ++k) {
     env->reset(core::derive_seed(config_.seed, core::Stream::kEval, static_cast<std::uint64_t>(k)), obs.data());
+    if (observer) observer(*env, k);
     for (;;) {
       obs_norm_.normalize(obs.data(), 1, obs_norm.data());  // frozen statistics
       agent_->act_deterministic(obs_norm.data(), 1, mean.data());
@@ -226,6 +229,7 @@ core::EvalResult RlTask::evaluate(int episodes) {
         action[j] = std::clamp(static_cast<double>(mean[j]), spec.act_low[j], spec.act_high[j]);
       }
       const envs::StepResult step = env->step(action.data(), obs.data());
+      if (observer) observer(*env, k);
       if (step.terminated || step.truncated) break;
     }
     result.returns.push_back(env->episode_return());

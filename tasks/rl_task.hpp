@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -48,6 +49,10 @@ class RlTask : public core::Trainable {
   bool finished() const override;
   void train(std::int64_t budget, core::MetricSink& sink) override;
   core::EvalResult evaluate(int episodes) override;
+  // evaluate() that calls observer(env, episode) after each reset and after every step (e.g. to
+  // render the episodes); the observer must not change the env.
+  using EvalObserver = std::function<void(const envs::Env& env, int episode)>;
+  core::EvalResult evaluate(int episodes, const EvalObserver& observer);
   void save(const std::string& dir) const override;
   void load(const std::string& dir) override;
 

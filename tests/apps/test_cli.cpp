@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -201,6 +202,92 @@ TEST_F(Cli, ResumeContinuesAStoppedRunToTheSameResult) {
   // The first half was trained with total 512, so its learning rates annealed differently;
   // the resumed half must still be a faithful continuation of the checkpoint: steps line up.
   for (std::size_t i = 0; i < ra.size(); ++i) EXPECT_EQ(ra[i].step, rb[i].step);
+}
+
+TEST_F(Cli, AKilledRunLeavesAStoreThatOpensAndACheckpointThatLoads) {
+  const std::string config = write("long.yaml", kTinyConfig);
+  const std::string run_dir = dir_ + "/killed";
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::execl(GRAYBOX_BIN, GRAYBOX_BIN, "train", config.c_str(), "--quiet", "--set", "total_steps=200000",
+            "--set", "checkpoint.interval=256", "--out", run_dir.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  // Kill it hard once it has written a few checkpoints (or after 20 s at most).
+  for (int i = 0; i < 200; ++i) {
+    ::usleep(100000);
+    if (fs::exists(run_dir + "/checkpoints/latest") && graybox::core::read_file(run_dir + "/checkpoints/latest") >= "step_000000001024") break;
+  }
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  {
+    graybox::core::RunStore store(run_dir + "/store.sqlite");
+    EXPECT_FALSE(store.metrics(0, "losses/value_loss").empty());
+  }
+  const Result e = run("eval " + run_dir + " --episodes 1 --json");
+  ASSERT_EQ(e.code, 0) << e.output;
+  const Result r = run("train --resume --quiet --set total_steps=2048 --set eval.episodes=1 --out " + run_dir);
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto summary = nlohmann::json::parse(graybox::core::read_file(run_dir + "/summary.json"));
+  EXPECT_EQ(summary["status"], "finished");
+  EXPECT_GE(summary["total_steps"].get<long long>(), 2048);
+}
+
+TEST_F(Cli, TuneWritesSummaryBestConfigAndHistory) {
+  const std::string config = write("branin.yaml",
+      "seed: 2\ntask: branin_mf\ntune:\n  algorithm: bohb\n  max_budget: 9\n"
+      "search_space:\n  x1: {type: float, low: -5, high: 10}\n  x2: {type: float, low: 0, high: 15}\n");
+  const Result r = run("tune " + config + " --out " + dir_ + "/t");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto summary = nlohmann::json::parse(graybox::core::read_file(dir_ + "/t/summary.json"));
+  for (const char* key : {"best_score", "best_config", "trials", "total_budget"}) {
+    EXPECT_TRUE(summary.contains(key)) << key;
+  }
+  EXPECT_TRUE(summary["best_config"].contains("x1"));
+  EXPECT_TRUE(fs::exists(dir_ + "/t/best.yaml"));
+  EXPECT_NE(graybox::core::read_file(dir_ + "/t/history.csv").find("trial,budget,objective"), std::string::npos);
+  // Resuming a finished experiment changes nothing.
+  const Result again = run("tune --resume --quiet --out " + dir_ + "/t");
+  ASSERT_EQ(again.code, 0) << again.output;
+  const auto after = nlohmann::json::parse(graybox::core::read_file(dir_ + "/t/summary.json"));
+  EXPECT_EQ(after["best_score"], summary["best_score"]);
+  EXPECT_EQ(after["results"], summary["results"]);
+}
+
+TEST_F(Cli, TuneRejectsAMalformedSearchSpace) {
+  Result r = run("tune " + write("bad1.yaml", "task: branin\nsearch_space:\n  x1: {type: float, low: 3, high: 1}\n") +
+                 " --out " + dir_ + "/t1");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("bad1.yaml:3:"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("greater than high"), std::string::npos) << r.output;
+  r = run("tune " + write("bad2.yaml", "task: branin\nsearch_space:\n  x3: {type: float, low: 0, high: 1}\n") +
+          " --out " + dir_ + "/t2");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("not a key"), std::string::npos) << r.output;
+  r = run("tune " + write("bad3.yaml", "task: branin\ntune:\n  algoritm: bohb\nsearch_space:\n  x1: 1\n") +
+          " --out " + dir_ + "/t3");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("did you mean 'tune.algorithm'"), std::string::npos) << r.output;
+}
+
+TEST_F(Cli, TunedPpoBestConfigTrainsAsASingleRun) {
+  const std::string base = write("base.yaml", kTinyConfig);
+  const std::string config = write("ppo.yaml",
+      "seed: 1\ntask: rl\nbase_config: base.yaml\ntune:\n  algorithm: sha\n  max_budget: 3\n"
+      "  budget_unit: 256\n  parallel: 2\nsearch_space:\n"
+      "  agent.learning_rate: {type: float, low: 1.0e-4, high: 1.0e-2, log: true}\n"
+      "  agent.clip_coef: {type: categorical, choices: [0.1, 0.3]}\n");
+  const Result r = run("tune " + config + " --quiet --out " + dir_ + "/t");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto summary = nlohmann::json::parse(graybox::core::read_file(dir_ + "/t/summary.json"));
+  EXPECT_EQ(summary["total_budget"].get<long long>() % 256, 0);
+  const Result t = run("train " + dir_ + "/t/best.yaml --quiet --set eval.episodes=1 --out " + dir_ + "/best");
+  ASSERT_EQ(t.code, 0) << t.output;
+  const std::string best = graybox::core::read_file(dir_ + "/t/best.yaml");
+  EXPECT_NE(best.find("learning_rate: " + summary["best_config"]["agent.learning_rate"].dump().substr(0, 6)),
+            std::string::npos) << best;
 }
 
 TEST_F(Cli, RefusesToOverwriteARun) {

@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdint>
+#include <map>
 #include <cstring>
 #include <fstream>
 #include <memory>
@@ -67,6 +69,35 @@ inline double term(const RewardTerms& terms, const std::string& name) {
 inline double capsule_volume(double r, double h) {
   const double pi = 3.14159265358979323846;
   return pi * r * r * 2.0 * h + 4.0 / 3.0 * pi * r * r * r;
+}
+
+// Resets (seed 1), puts the given qpos/qvel in place (empty: keep the reset values), steps once
+// with the action and returns the result; obs receives the observation.
+inline StepResult step_from(Env& env, const std::vector<double>& qpos, const std::vector<double>& qvel,
+                            const std::vector<double>& action, std::vector<double>* obs_out = nullptr) {
+  std::vector<double> obs(static_cast<std::size_t>(env.spec().obs_dim));
+  env.reset(1, obs.data());
+  EnvState s = env.state();
+  if (!qpos.empty()) s.qpos = qpos;
+  if (!qvel.empty()) s.qvel = qvel;
+  env.set_state(s);
+  const StepResult r = env.step(action.data(), obs.data());
+  if (obs_out != nullptr) *obs_out = obs;
+  return r;
+}
+
+inline double norm3(const double* a, const double* b) {
+  const double dx = a[0] - b[0], dy = a[1] - b[1], dz = a[2] - b[2];
+  return std::sqrt(dx * dx + dy * dy + dz * dz);
+}
+
+inline int body(const mjModel* m, const char* name) { return mj_name2id(m, mjOBJ_BODY, name); }
+
+// A task's env with parameter overrides.
+inline std::unique_ptr<Env> make_with(const std::string& id, std::map<std::string, double> params) {
+  EnvOptions options;
+  options.params = std::move(params);
+  return make_env(id, options);
 }
 
 }  // namespace graybox::envs::testing

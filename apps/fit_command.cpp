@@ -1,0 +1,144 @@
+// `graybox fit CONFIG.yaml`: trains a supervised task into a run directory, like `train`:
+// resolved config, run store (train/val loss and accuracy, learning rate and weight decay per
+// step), checkpoints each epoch, --resume, and summary.json with the test figures. A
+// non-finite loss ends the run with status "diverged" (recorded, not a crash).
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "apps/commands.hpp"
+#include "apps/run_dir.hpp"
+#include "core/config.hpp"
+#include "core/files.hpp"
+#include "core/progress.hpp"
+#include "core/run_store.hpp"
+#include "core/version.hpp"
+#include "tasks/supervised_task.hpp"
+
+namespace fs = std::filesystem;
+
+namespace graybox::apps {
+namespace {
+
+std::atomic<int> g_fit_stop{0};
+void on_fit_signal(int signal) { g_fit_stop = signal; }
+
+class FitSink : public core::MetricSink {
+ public:
+  explicit FitSink(core::RunStore& store) : store_(store) {}
+  void metric(std::int64_t step, const std::string& name, double value) override {
+    store_.add_metric(0, step, name, value);
+    if (name == "val/accuracy") last_val_accuracy = value;
+  }
+  void event(std::int64_t step, const std::string& kind, const std::string& detail) override {
+    store_.add_event(0, step, kind, detail);
+    std::fprintf(stderr, "\n[step %lld] %s: %s\n", static_cast<long long>(step), kind.c_str(), detail.c_str());
+  }
+  double last_val_accuracy = std::nan("");
+
+ private:
+  core::RunStore& store_;
+};
+
+nlohmann::json number_or_null(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(); }
+
+}  // namespace
+
+core::ConfigSchema fit_schema() {
+  core::ConfigSchema schema;
+  tasks::add_supervised_schema(schema);
+  schema.add_int("checkpoint.interval", 0, "minibatches between checkpoints (0: each epoch)", 0, 9.0e15);
+  schema.add_int("checkpoint.keep", 2, "how many recent checkpoints to keep", 1, 1000);
+  schema.add_int("torch_threads", 1, "LibTorch intra-op threads (1 is fastest for small models here)", 1, 256);
+  return schema;
+}
+
+int fit_command(const TrainOptions& options) {
+  static const core::ConfigSchema schema = fit_schema();
+  std::string out;
+  core::Config config = load_run_config(options, schema, "fit", out);
+  const tasks::SupervisedTaskConfig task_config = tasks::supervised_task_config(config);
+  optim::set_torch_threads(static_cast<int>(config.get_int("torch_threads")));
+  tasks::SupervisedTask task(task_config);  // loads the data: a bad file fails before the run dir
+
+  RunDir run(out);
+  core::write_file_atomic(run.file("config.yaml"), config.to_yaml());
+  core::RunStore store(run.file("store.sqlite"));
+  store.set_meta("graybox_version", GRAYBOX_VERSION);
+  store.set_meta("config", config.to_yaml());
+  const std::string checkpoint = options.resume ? run.latest_checkpoint() : "";
+  if (!checkpoint.empty()) {
+    task.load(checkpoint);
+    store.truncate_after(0, task.steps_done());
+    store.add_event(0, task.steps_done(), "resume", checkpoint);
+    if (!options.quiet) std::fprintf(stderr, "resuming %s from %s (step %lld)\n", out.c_str(), checkpoint.c_str(), static_cast<long long>(task.steps_done()));
+  } else if (!options.quiet) {
+    std::fprintf(stderr, "fitting a %s on %s (%lld training examples) for %lld epochs into %s\n",
+                 task_config.trainer.model.type.c_str(), task_config.data.name.c_str(),
+                 static_cast<long long>(task.trainer().train_size()), static_cast<long long>(task_config.epochs), out.c_str());
+  }
+  for (const auto& [name, value] : task.hyperparameters().values()) store.add_hyperparameter(0, task.steps_done(), name, value);
+  store.commit();
+
+  std::signal(SIGINT, on_fit_signal);
+  std::signal(SIGTERM, on_fit_signal);
+  FitSink sink(store);
+  core::ProgressLine progress(task.total_steps(), !options.quiet);
+  progress.start(task.steps_done());
+  const auto started = std::chrono::steady_clock::now();
+  const std::int64_t interval = config.get_int("checkpoint.interval") > 0 ? config.get_int("checkpoint.interval") : task.steps_per_epoch();
+  const int keep = static_cast<int>(config.get_int("checkpoint.keep"));
+  const auto save = [&](const std::string& dir) { task.save(dir); };
+  // Train in chunks that end on checkpoint boundaries; commit the store after each chunk.
+  const std::int64_t chunk = std::min<std::int64_t>(interval, 50);
+  while (g_fit_stop == 0 && !task.finished()) {
+    const std::int64_t next_checkpoint = (task.steps_done() / interval + 1) * interval;
+    task.train(std::min(chunk, next_checkpoint - task.steps_done()), sink);
+    store.commit();
+    if (task.steps_done() % interval == 0 || task.finished()) run.write_checkpoint(task.steps_done(), save, keep);
+    progress.update(task.steps_done(), sink.last_val_accuracy);
+  }
+  run.write_checkpoint(task.steps_done(), save, keep);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  progress.finish(task.steps_done(), sink.last_val_accuracy);
+
+  nlohmann::json summary = run.read_summary();
+  summary["data"] = task_config.data.name;
+  summary["model"] = task_config.trainer.model.type;
+  summary["seed"] = task_config.seed;
+  summary["steps"] = task.steps_done();
+  summary["epochs"] = task.epochs_done();
+  summary["parameters"] = task.trainer().parameter_count();
+  summary["wall_seconds"] = summary.value("wall_seconds", 0.0) + wall;
+  if (g_fit_stop != 0) {
+    summary["status"] = "stopped";
+    run.write_summary(summary);
+    store.export_csv(run.file("metrics.csv"));
+    std::fprintf(stderr, "stopped by signal %d at step %lld; continue with: graybox fit --resume --out %s\n",
+                 g_fit_stop.load(), static_cast<long long>(task.steps_done()), out.c_str());
+    return 130;
+  }
+  const optim::EvalMetrics val = task.evaluate_split("val");
+  const optim::EvalMetrics test = task.evaluate_split("test");
+  summary["val_loss"] = number_or_null(val.loss);
+  summary["val_accuracy"] = number_or_null(val.accuracy);
+  summary["test_loss"] = number_or_null(test.loss);
+  summary["test_accuracy"] = number_or_null(test.accuracy);
+  summary["status"] = task.diverged() ? "diverged" : "finished";
+  store.add_metric(0, task.steps_done(), "test/loss", test.loss);
+  store.add_metric(0, task.steps_done(), "test/accuracy", test.accuracy);
+  store.commit();
+  run.write_summary(summary);
+  store.export_csv(run.file("metrics.csv"));
+  if (!options.quiet) {
+    std::fprintf(stderr, "%s: test accuracy %.4f, test loss %.4f after %.2f epochs (%.1f s)\nrun directory: %s\n",
+                 task.diverged() ? "diverged" : "finished", test.accuracy, test.loss, task.epochs_done(), wall, out.c_str());
+  }
+  return 0;
+}
+
+}  // namespace graybox::apps

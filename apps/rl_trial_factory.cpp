@@ -1,0 +1,63 @@
+#include "apps/rl_trial_factory.hpp"
+
+#include <cmath>
+
+#include "apps/commands.hpp"
+#include "core/config.hpp"
+#include "tasks/rl_task.hpp"
+
+namespace graybox::apps {
+namespace {
+
+class RlTrialFactory final : public core::TrialFactory {
+ public:
+  RlTrialFactory(std::string base, std::int64_t unit, std::string metric, int eval_episodes)
+      : schema_(train_schema()), base_(std::move(base)), unit_(unit), metric_(std::move(metric)),
+        eval_episodes_(eval_episodes) {
+    core::Config::load(base_, schema_);  // fail early, naming the base config's problems
+  }
+
+  const core::ConfigSchema& schema() const override { return schema_; }
+
+  core::Config config(const std::vector<std::string>& overrides, std::uint64_t seed, std::int64_t max_units) const {
+    std::vector<std::string> all = overrides;
+    all.push_back("seed=" + std::to_string(seed % 1000000007ULL));
+    all.push_back("total_steps=" + std::to_string(max_units * unit_));
+    return core::Config::load(base_, schema_, all);
+  }
+
+  std::unique_ptr<core::Trainable> make(const std::vector<std::string>& overrides, std::uint64_t seed,
+                                        std::int64_t max_units) const override {
+    return std::make_unique<tasks::RlTask>(tasks::rl_task_config(config(overrides, seed, max_units)));
+  }
+  std::int64_t unit() const override { return unit_; }
+  double score(core::Trainable& trainable) const override {
+    auto& task = static_cast<tasks::RlTask&>(trainable);
+    if (metric_ == "eval_return") return task.evaluate(eval_episodes_).mean;
+    const double r = task.recent_return();
+    return std::isfinite(r) ? r : -1e9;  // no finished episode yet: the worst score, not a crash
+  }
+  std::string metric() const override { return metric_; }
+  bool maximize() const override { return true; }
+  std::string config_yaml(const std::vector<std::string>& overrides, std::uint64_t seed,
+                          std::int64_t max_units) const override {
+    return "# the best trial of a graybox tune experiment; run it with: graybox train best.yaml\n" +
+           config(overrides, seed, max_units).to_yaml();
+  }
+
+ private:
+  core::ConfigSchema schema_;
+  std::string base_;
+  std::int64_t unit_;
+  std::string metric_;
+  int eval_episodes_;
+};
+
+}  // namespace
+
+std::unique_ptr<core::TrialFactory> make_rl_trial_factory(const std::string& base_config, std::int64_t unit,
+                                                          const std::string& metric, int eval_episodes) {
+  return std::make_unique<RlTrialFactory>(base_config, unit, metric, eval_episodes);
+}
+
+}  // namespace graybox::apps

@@ -1,0 +1,220 @@
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "apps/commands.hpp"
+#include "apps/rl_trial_factory.hpp"
+#include "apps/run_dir.hpp"
+#include "controllers/controller.hpp"
+#include "controllers/tune_runner.hpp"
+#include "core/config.hpp"
+#include "core/files.hpp"
+#include "core/run_store.hpp"
+#include "core/search_space.hpp"
+#include "core/yaml.hpp"
+#include "tasks/synthetic_task.hpp"
+
+namespace fs = std::filesystem;
+
+namespace graybox::apps {
+namespace {
+
+std::atomic<int> g_tune_stop{0};
+void on_tune_signal(int signal) { g_tune_stop = signal; }
+
+const std::vector<std::string> kAlgorithms = {"random", "grid", "gp", "tpe", "sha", "hyperband", "asha", "bohb"};
+
+std::string resolve_path(const std::string& path, const std::string& relative_to) {
+  if (path.empty() || fs::path(path).is_absolute() || fs::exists(path)) return path;
+  const fs::path beside = fs::path(relative_to).parent_path() / path;
+  return fs::exists(beside) ? beside.string() : path;
+}
+
+std::string csv_escape(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (const char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+}  // namespace
+
+core::ConfigSchema tune_schema() {
+  core::ConfigSchema s;
+  s.add_int("seed", 1, "the experiment seed; every trial derives its own", 0, 9.0e15);
+  s.add_string("task", "branin", "what a trial trains",
+               {"rl", "branin", "hartmann6", "branin_mf", "hartmann6_mf"});
+  s.add_string("base_config", "", "task rl: the training config every trial starts from (train's keys)");
+  s.add_string("tune.algorithm", "random", "the controller", kAlgorithms);
+  s.add_string("tune.searcher", "random", "sha, hyperband, asha: how new configurations are drawn", {"random", "tpe"});
+  s.add_int("tune.num_trials", 20, "random, gp, tpe, asha: trials to start", 1, 1e6);
+  s.add_int("tune.grid_points", 5, "grid: values per numeric dimension", 1, 1000);
+  s.add_int("tune.initial_points", 0, "gp, tpe: random start-up trials (0: 10 for tpe, max(5, d+1) for gp)", 0, 1e6);
+  s.add_int("tune.max_budget", 81, "the largest budget of a trial, in units", 1, 9.0e15);
+  s.add_int("tune.min_budget", 1, "sha, hyperband, bohb: the smallest budget; asha: the grace period", 1, 9.0e15);
+  s.add_int("tune.eta", 3, "sha, hyperband, bohb: keep the best 1/eta at each rung", 2, 100);
+  s.add_int("tune.reduction_factor", 4, "asha: promote the best 1/rf at each rung", 2, 100);
+  s.add_int("tune.iterations", 1, "sha, hyperband, bohb: passes over the brackets", 1, 10000);
+  s.add_int("tune.budget_unit", 1, "trainable steps per budget unit (task rl: env steps)", 1, 9.0e15);
+  s.add_int("tune.parallel", 1, "trials trained side by side (each single-threaded)", 1, 1024);
+  s.add_string("tune.metric", "final_return", "task rl: final_return (last 10 training episodes) or eval_return",
+               {"final_return", "eval_return"});
+  s.add_int("tune.eval_episodes", 5, "task rl with eval_return: evaluation episodes per result", 1, 100000);
+  s.allow_raw_section("search_space");
+  return s;
+}
+
+int tune_command(const TuneOptions& options) {
+  static const core::ConfigSchema schema = tune_schema();
+  std::string out = options.out;
+  std::string path = options.config_path;
+  if (options.resume) {
+    if (out.empty()) throw core::UserError("--resume needs --out RUN_DIR (the experiment to continue)");
+    path = out + "/config.yaml";
+    if (!fs::exists(path)) throw core::UserError(out + ": not a tune run directory (no config.yaml)");
+  }
+  if (path.empty()) throw core::UserError("tune: a CONFIG file is required");
+  core::Config config = core::Config::load(path, schema, options.overrides);
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::Exception& e) {
+    throw core::ConfigError(path + ": malformed YAML: " + e.msg);
+  }
+  if (!root["search_space"]) throw core::ConfigError(path + ": missing 'search_space' (the dimensions to tune)");
+
+  const std::string task = config.get_string("task");
+  std::unique_ptr<core::TrialFactory> factory;
+  if (task == "rl") {
+    const std::string base = resolve_path(config.get_string("base_config"), path);
+    if (base.empty()) config.fail("base_config", "task rl needs a base_config (a graybox train config)");
+    factory = make_rl_trial_factory(base, config.get_int("tune.budget_unit"), config.get_string("tune.metric"),
+                                    static_cast<int>(config.get_int("tune.eval_episodes")));
+    if (!options.resume) config.set("base_config", fs::absolute(base).string());
+  } else {
+    factory = tasks::make_synthetic_factory(task);
+  }
+  const core::SearchSpace space = core::SearchSpace::from_yaml(root["search_space"], path, &factory->schema());
+
+  controllers::ControllerOptions co;
+  co.algorithm = config.get_string("tune.algorithm");
+  co.searcher = config.get_string("tune.searcher");
+  co.num_trials = static_cast<int>(config.get_int("tune.num_trials"));
+  co.grid_points = static_cast<int>(config.get_int("tune.grid_points"));
+  co.initial_points = static_cast<int>(config.get_int("tune.initial_points"));
+  co.max_budget = config.get_int("tune.max_budget");
+  co.min_budget = config.get_int("tune.min_budget");
+  co.eta = static_cast<int>(config.get_int("tune.eta"));
+  co.reduction_factor = static_cast<int>(config.get_int("tune.reduction_factor"));
+  co.iterations = static_cast<int>(config.get_int("tune.iterations"));
+  if (co.min_budget > co.max_budget) config.fail("tune.min_budget", "must not exceed tune.max_budget");
+  const std::uint64_t seed = static_cast<std::uint64_t>(config.get_int("seed"));
+  auto controller = controllers::make_controller(co, space, seed);
+
+  if (out.empty()) out = default_run_path(path);
+  if (!options.resume && fs::exists(out + "/store.sqlite")) {
+    throw core::UserError(out + ": this directory already holds an experiment; pass --resume to continue it or choose another --out");
+  }
+  fs::create_directories(out);
+  if (!options.resume) {
+    YAML::Emitter space_yaml;
+    space_yaml << YAML::BeginMap << YAML::Key << "search_space" << YAML::Value << root["search_space"] << YAML::EndMap;
+    core::write_file_atomic(out + "/config.yaml", config.to_yaml() + space_yaml.c_str() + "\n");
+  }
+  core::RunStore store(out + "/store.sqlite");
+  const int parallel = options.parallel > 0 ? options.parallel : static_cast<int>(config.get_int("tune.parallel"));
+  controllers::TuneRunner runner(*controller, *factory, store, out, seed, co.max_budget, parallel);
+  if (options.resume && runner.resume() && !options.quiet) {
+    std::fprintf(stderr, "resuming %s after %zu results\n", out.c_str(), runner.history().size());
+  }
+  if (!options.quiet) {
+    std::fprintf(stderr, "tuning %s with %s (%zu dimensions) into %s\n", task.c_str(), controller->name().c_str(),
+                 space.size(), out.c_str());
+  }
+
+  std::signal(SIGINT, on_tune_signal);
+  std::signal(SIGTERM, on_tune_signal);
+  const auto started = std::chrono::steady_clock::now();
+  const bool maximize = factory->maximize();
+  runner.run([&](const std::vector<controllers::TrialResult>& batch) {
+    if (!options.quiet) {
+      const controllers::TrialResult* best = runner.best();
+      for (const auto& r : batch) {
+        std::fprintf(stderr, "trial %4d  budget %6lld  %s %-12.6g %s  best %.6g\n", r.trial,
+                     static_cast<long long>(r.budget), factory->metric().c_str(), r.score,
+                     r.status == "ok" ? "" : r.status.c_str(), best ? best->score : std::nan(""));
+      }
+    }
+    return g_tune_stop == 0;
+  });
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+
+  // The history as CSV: one row per result, one column per dimension.
+  {
+    std::ofstream csv(out + "/history.csv.tmp");
+    csv << "trial,budget," << factory->metric() << ",loss,status,seconds";
+    for (const auto& d : space.dims()) csv << ',' << csv_escape(d.name);
+    csv << '\n';
+    csv.precision(10);
+    for (const auto& r : runner.history()) {
+      csv << r.trial << ',' << r.budget << ',' << r.score << ',' << r.loss << ',' << csv_escape(r.status) << ','
+          << r.seconds;
+      for (std::size_t i = 0; i < space.size(); ++i) csv << ',' << csv_escape(space.text(r.config, i));
+      csv << '\n';
+    }
+  }
+  fs::rename(out + "/history.csv.tmp", out + "/history.csv");
+
+  nlohmann::json summary;
+  const controllers::TrialResult* best = runner.best();
+  summary["algorithm"] = controller->name();
+  summary["task"] = task;
+  summary["metric"] = factory->metric();
+  summary["mode"] = maximize ? "max" : "min";
+  summary["trials"] = runner.history().empty() ? 0 : [&] {
+    int n = 0;
+    for (const auto& r : runner.history()) n = std::max(n, r.trial + 1);
+    return n;
+  }();
+  summary["results"] = runner.history().size();
+  summary["total_budget"] = runner.total_units() * factory->unit();
+  summary["total_budget_units"] = runner.total_units();
+  summary["wall_seconds"] = wall;
+  summary["controller_seconds"] = runner.controller_seconds();
+  summary["status"] = g_tune_stop != 0 ? "stopped" : "finished";
+  if (best) {
+    summary["best_score"] = best->score;
+    summary["best_trial"] = best->trial;
+    summary["best_config"] = nlohmann::json::parse(space.to_json(best->config));
+    core::write_file_atomic(out + "/best.yaml", factory->config_yaml(space.overrides(best->config),
+                                                                     runner.trial_seed(best->trial), co.max_budget));
+  }
+  core::write_file_atomic(out + "/summary.json", summary.dump(2) + "\n");
+
+  if (!options.quiet) {
+    // The ten best results at the top budget.
+    std::vector<const controllers::TrialResult*> top;
+    std::int64_t max_budget = 0;
+    for (const auto& r : runner.history()) max_budget = std::max(max_budget, r.budget);
+    for (const auto& r : runner.history()) {
+      if (r.budget == max_budget) top.push_back(&r);
+    }
+    std::stable_sort(top.begin(), top.end(), [](const auto* a, const auto* b) { return a->loss < b->loss; });
+    std::printf("%-6s %-8s %-14s %s\n", "trial", "budget", factory->metric().c_str(), "configuration");
+    for (std::size_t k = 0; k < top.size() && k < 10; ++k) {
+      std::printf("%-6d %-8lld %-14.6g %s\n", top[k]->trial, static_cast<long long>(top[k]->budget), top[k]->score,
+                  space.to_json(top[k]->config).c_str());
+    }
+    std::printf("%zu results, total budget %lld, controller time %.3f s of %.1f s; run directory: %s\n",
+                runner.history().size(), static_cast<long long>(runner.total_units() * factory->unit()),
+                runner.controller_seconds(), wall, out.c_str());
+  }
+  return g_tune_stop != 0 ? 130 : 0;
+}
+
+}  // namespace graybox::apps

@@ -1,0 +1,88 @@
+// Controller: the small object that decides what the trials do, in the style of Ray Tune's
+// schedulers. The runner asks it for work when a worker is free (suggest) and reports every
+// finished job (on_result); its complete state (searcher data, rungs, RNG) can be saved and
+// restored, so a resumed experiment makes the same decisions.
+//
+// A job trains one trial up to a cumulative budget (in the task's units: env steps, epochs or
+// minibatches, never seconds). A trial promoted to a larger budget continues from its
+// checkpoint. Losses are minimised; crashed trials report +inf.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "controllers/searcher.hpp"
+#include "core/rng.hpp"
+#include "core/search_space.hpp"
+
+namespace graybox::controllers {
+
+struct Job {
+  int trial = 0;
+  core::Configuration config;
+  std::int64_t budget = 0;  // train the trial until it has this much in total
+};
+
+struct Suggestion {
+  enum class Kind { kJob, kWait, kDone };
+  Kind kind = Kind::kDone;
+  Job job;
+  static Suggestion wait() { return {Kind::kWait, {}}; }
+  static Suggestion done() { return {Kind::kDone, {}}; }
+  static Suggestion run(Job job) { return {Kind::kJob, std::move(job)}; }
+};
+
+class Controller {
+ public:
+  Controller(const core::SearchSpace& space, std::unique_ptr<Searcher> searcher, std::uint64_t seed);
+  virtual ~Controller() = default;
+  virtual std::string name() const = 0;
+
+  virtual Suggestion suggest() = 0;
+  virtual void on_result(const Job& job, double loss) = 0;
+
+  // A line describing the last decision (for the store's decision log); may be empty.
+  const std::string& last_decision() const { return last_decision_; }
+
+  virtual nlohmann::json state() const;
+  virtual void load_state(const nlohmann::json& state);
+
+  Searcher& searcher() { return *searcher_; }
+  const core::SearchSpace& space() const { return space_; }
+
+ protected:
+  // Asks the searcher for a new trial's configuration at `budget`.
+  Job new_trial(std::int64_t budget);
+  void record(const Job& job, double loss);  // tells the searcher
+
+  const core::SearchSpace& space_;
+  std::unique_ptr<Searcher> searcher_;
+  core::Rng rng_;
+  int next_trial_ = 0;
+  std::string last_decision_;
+};
+
+struct ControllerOptions {
+  std::string algorithm = "random";  // random, grid, gp, tpe, sha, hyperband, asha, bohb
+  std::string searcher;              // for sha/hyperband/asha: random (default) or tpe
+  int num_trials = 20;               // random, gp, tpe, asha (grid: the grid's size)
+  int grid_points = 5;
+  int initial_points = 0;            // gp/tpe start-up trials (0: default)
+  std::int64_t max_budget = 81;      // in budget units
+  std::int64_t min_budget = 1;
+  int eta = 3;                       // hyperband, sha, bohb
+  int reduction_factor = 4;          // asha
+  int iterations = 1;                // hyperband/bohb/sha: full passes over the brackets
+};
+
+// JSON for configurations (inactive values as null), for saved controller state.
+nlohmann::json values_to_json(const core::Configuration& c);
+core::Configuration values_from_json(const nlohmann::json& j);
+
+std::unique_ptr<Controller> make_controller(const ControllerOptions& options, const core::SearchSpace& space,
+                                            std::uint64_t seed);
+
+}  // namespace graybox::controllers

@@ -1,0 +1,176 @@
+#include "controllers/tune_runner.hpp"
+
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "core/error.hpp"
+
+namespace fs = std::filesystem;
+
+namespace graybox::controllers {
+namespace {
+
+class NullSink final : public core::MetricSink {
+ public:
+  void metric(std::int64_t, const std::string&, double) override {}
+  void event(std::int64_t, const std::string&, const std::string&) override {}
+};
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+TuneRunner::TuneRunner(Controller& controller, const core::TrialFactory& factory, core::RunStore& store,
+                       std::string dir, std::uint64_t seed, std::int64_t max_units, int parallel)
+    : controller_(controller),
+      factory_(factory),
+      store_(store),
+      dir_(std::move(dir)),
+      seed_(seed),
+      max_units_(max_units),
+      parallel_(std::max(1, parallel)) {
+  fs::create_directories(dir_ + "/trials");
+}
+
+std::uint64_t TuneRunner::trial_seed(int trial) const {
+  return core::derive_seed(seed_, core::Stream::kTrial, static_cast<std::uint64_t>(trial));
+}
+
+std::string TuneRunner::trial_dir(int trial) const { return dir_ + "/trials/" + std::to_string(trial); }
+
+bool TuneRunner::resume() {
+  const std::string state = store_.meta("controller_state");
+  if (state.empty()) return false;
+  const nlohmann::json j = nlohmann::json::parse(state);
+  controller_.load_state(j.at("controller"));
+  total_units_ = j.at("total_units").get<std::int64_t>();
+  history_.clear();
+  reached_.clear();
+  for (const auto& r : j.at("history")) {
+    TrialResult t;
+    t.trial = r.at("trial").get<int>();
+    t.config = values_from_json(r.at("config"));
+    t.budget = r.at("budget").get<std::int64_t>();
+    t.score = r.at("score").is_null() ? std::nan("") : r.at("score").get<double>();
+    t.loss = r.at("loss").is_null() ? INFINITY : r.at("loss").get<double>();
+    t.status = r.at("status").get<std::string>();
+    t.seconds = r.at("seconds").get<double>();
+    reached_[t.trial] = std::max(reached_[t.trial], t.budget);
+    history_.push_back(t);
+  }
+  return true;
+}
+
+TrialResult TuneRunner::execute(const Job& job) {
+  const auto start = std::chrono::steady_clock::now();
+  TrialResult result;
+  result.trial = job.trial;
+  result.config = job.config;
+  result.budget = job.budget;
+  try {
+    auto trainable = factory_.make(controller_.space().overrides(job.config), trial_seed(job.trial), max_units_);
+    const std::string dir = trial_dir(job.trial);
+    if (fs::exists(dir + "/done")) trainable->load(dir);
+    const std::int64_t target = job.budget * factory_.unit();
+    NullSink sink;
+    if (trainable->steps_done() < target) trainable->train(target - trainable->steps_done(), sink);
+    result.score = factory_.score(*trainable);
+    if (!std::isfinite(result.score)) {
+      result.status = "diverged";
+      result.loss = INFINITY;
+    } else {
+      result.status = "ok";
+      result.loss = factory_.maximize() ? -result.score : result.score;
+    }
+    // Replace the trial's checkpoint: write beside it, then swap.
+    const std::string tmp = dir + ".tmp";
+    fs::remove_all(tmp);
+    fs::create_directories(tmp);
+    trainable->save(tmp);
+    std::ofstream(tmp + "/done") << job.budget << "\n";
+    fs::remove_all(dir);
+    fs::rename(tmp, dir);
+  } catch (const std::exception& e) {
+    result.status = std::string("error: ") + e.what();
+    result.score = std::nan("");
+    result.loss = INFINITY;
+  }
+  result.seconds = seconds_since(start);
+  return result;
+}
+
+void TuneRunner::run(const std::function<bool(const std::vector<TrialResult>&)>& on_batch) {
+  tbb::task_arena arena(parallel_);
+  for (;;) {
+    std::vector<Job> batch;
+    std::vector<std::string> decisions;
+    const auto decide_start = std::chrono::steady_clock::now();
+    bool done = false;
+    while (static_cast<int>(batch.size()) < parallel_) {
+      const Suggestion s = controller_.suggest();
+      if (s.kind != Suggestion::Kind::kJob) {
+        done = s.kind == Suggestion::Kind::kDone;
+        break;
+      }
+      batch.push_back(s.job);
+      decisions.push_back(controller_.last_decision());
+    }
+    controller_seconds_ += seconds_since(decide_start);
+    if (batch.empty()) {
+      if (done) return;
+      throw std::logic_error("the controller is waiting on no running trial");
+    }
+
+    std::vector<TrialResult> results(batch.size());
+    arena.execute([&] {
+      tbb::parallel_for(std::size_t{0}, batch.size(), [&](std::size_t i) { results[i] = execute(batch[i]); },
+                        tbb::simple_partitioner());
+    });
+
+    const auto report_start = std::chrono::steady_clock::now();
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      const TrialResult& r = results[i];
+      controller_.on_result(batch[i], r.loss);
+      const std::int64_t before = reached_.count(r.trial) ? reached_[r.trial] : 0;
+      total_units_ += std::max<std::int64_t>(0, r.budget - before);
+      reached_[r.trial] = std::max(before, r.budget);
+      history_.push_back(r);
+      store_.add_event(r.trial, r.budget, "decision", decisions[i]);
+      store_.add_metric(r.trial, r.budget, "tune/score", r.score);
+      store_.add_metric(r.trial, r.budget, "tune/loss", r.loss);
+      store_.upsert_trial({r.trial, controller_.space().to_json(r.config), r.budget, r.loss, r.score, r.status});
+    }
+    controller_seconds_ += seconds_since(report_start);
+    nlohmann::json history = nlohmann::json::array();
+    for (const auto& h : history_) {
+      history.push_back({{"trial", h.trial}, {"config", values_to_json(h.config)}, {"budget", h.budget},
+                         {"score", std::isfinite(h.score) ? nlohmann::json(h.score) : nlohmann::json()},
+                         {"loss", std::isfinite(h.loss) ? nlohmann::json(h.loss) : nlohmann::json()},
+                         {"status", h.status}, {"seconds", h.seconds}});
+    }
+    const nlohmann::json state{{"controller", controller_.state()}, {"history", history}, {"total_units", total_units_}};
+    store_.set_meta_on_commit("controller_state", state.dump());
+    store_.commit();
+    if (on_batch && !on_batch(results)) return;
+  }
+}
+
+const TrialResult* TuneRunner::best() const {
+  std::int64_t top = 0;
+  for (const auto& h : history_) top = std::max(top, h.budget);
+  const TrialResult* best = nullptr;
+  for (const auto& h : history_) {
+    if (h.budget != top || !std::isfinite(h.loss)) continue;
+    if (!best || h.loss < best->loss) best = &h;
+  }
+  return best;
+}
+
+}  // namespace graybox::controllers

@@ -1,0 +1,71 @@
+// TuneRunner: executes a controller's jobs on trials, `parallel` at a time (TBB). Jobs run in
+// batches: the runner collects up to `parallel` jobs, trains them side by side, then reports
+// the results to the controller in trial order. That makes every decision, and so the whole
+// experiment, depend only on the seed and `parallel`, not on timing.
+//
+// After every batch the results, the trials table and the controller's state are committed to
+// the store in one transaction; each trial's latest checkpoint lives in trials/<id>/. A killed
+// experiment resumes from the last committed batch (losing only the batch in flight), and a
+// promoted trial continues from its checkpoint instead of training again.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "controllers/controller.hpp"
+#include "core/run_store.hpp"
+#include "core/trial_factory.hpp"
+
+namespace graybox::controllers {
+
+struct TrialResult {
+  int trial = 0;
+  core::Configuration config;
+  std::int64_t budget = 0;  // units
+  double score = 0.0;       // the task's metric
+  double loss = 0.0;        // minimised: score, or -score for a maximised metric
+  std::string status;       // "ok", "diverged", or "error: ..."
+  double seconds = 0.0;
+};
+
+class TuneRunner {
+ public:
+  TuneRunner(Controller& controller, const core::TrialFactory& factory, core::RunStore& store, std::string dir,
+             std::uint64_t seed, std::int64_t max_units, int parallel);
+
+  // Restores the controller and the history from the store (after a kill). Returns false if the
+  // store holds no committed state.
+  bool resume();
+  // Runs until the controller is done, or until `on_batch` (called after each committed batch)
+  // returns false.
+  void run(const std::function<bool(const std::vector<TrialResult>&)>& on_batch = {});
+
+  const std::vector<TrialResult>& history() const { return history_; }
+  // The best result at the largest budget any trial reached (ties: the earlier trial).
+  const TrialResult* best() const;
+  std::int64_t total_units() const { return total_units_; }
+  double controller_seconds() const { return controller_seconds_; }
+
+  std::uint64_t trial_seed(int trial) const;
+  std::string trial_dir(int trial) const;
+
+ private:
+  TrialResult execute(const Job& job);
+
+  Controller& controller_;
+  const core::TrialFactory& factory_;
+  core::RunStore& store_;
+  std::string dir_;
+  std::uint64_t seed_;
+  std::int64_t max_units_;
+  int parallel_;
+  std::vector<TrialResult> history_;
+  std::map<int, std::int64_t> reached_;  // units each trial has trained
+  std::int64_t total_units_ = 0;
+  double controller_seconds_ = 0.0;
+};
+
+}  // namespace graybox::controllers

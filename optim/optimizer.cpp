@@ -1,0 +1,192 @@
+#include "optim/optimizer.hpp"
+
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+namespace graybox::optim {
+namespace {
+
+void check(bool ok, const std::string& message) {
+  if (!ok) throw std::invalid_argument(message);
+}
+
+void validate(OptimizerKind kind, const OptimizerSettings& s) {
+  check(std::isfinite(s.lr) && s.lr >= 0, "learning rate must be >= 0");
+  check(std::isfinite(s.weight_decay) && s.weight_decay >= 0, "weight decay must be >= 0");
+  check(std::isfinite(s.momentum) && s.momentum >= 0 && s.momentum < 1, "momentum must be in [0, 1)");
+  check(s.beta1 >= 0 && s.beta1 < 1 && s.beta2 >= 0 && s.beta2 < 1, "betas must be in [0, 1)");
+  check(s.eps > 0, "eps must be > 0");
+  if (kind == OptimizerKind::kSgd && s.nesterov) {
+    check(s.momentum > 0 && s.dampening == 0, "Nesterov momentum needs momentum > 0 and dampening 0");
+  }
+}
+
+// Whether weight decay is applied here, decoupled, rather than inside LibTorch's step.
+bool decays_here(OptimizerKind kind, const OptimizerSettings& s) {
+  return kind != OptimizerKind::kAdamW && s.decoupled_weight_decay;
+}
+
+std::unique_ptr<torch::optim::OptimizerOptions> make_options(OptimizerKind kind, const OptimizerSettings& s) {
+  const double torch_decay = decays_here(kind, s) ? 0.0 : s.weight_decay;
+  switch (kind) {
+    case OptimizerKind::kSgd:
+      return std::make_unique<torch::optim::SGDOptions>(torch::optim::SGDOptions(s.lr)
+          .momentum(s.momentum).dampening(s.dampening).nesterov(s.nesterov).weight_decay(torch_decay));
+    case OptimizerKind::kAdam:
+      return std::make_unique<torch::optim::AdamOptions>(torch::optim::AdamOptions(s.lr)
+          .betas(std::make_tuple(s.beta1, s.beta2)).eps(s.eps).weight_decay(torch_decay));
+    case OptimizerKind::kAdamW:
+      return std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(s.lr)
+          .betas(std::make_tuple(s.beta1, s.beta2)).eps(s.eps).weight_decay(s.weight_decay));
+  }
+  throw std::logic_error("unknown optimizer kind");
+}
+
+}  // namespace
+
+ControllableOptimizer::ControllableOptimizer(OptimizerKind kind,
+                                             std::vector<std::vector<torch::Tensor>> groups,
+                                             std::vector<OptimizerSettings> settings)
+    : kind_(kind) {
+  check(!groups.empty(), "an optimizer needs at least one parameter group");
+  if (settings.size() == 1 && groups.size() > 1) settings.resize(groups.size(), settings.front());
+  check(settings.size() == groups.size(), "one settings entry per parameter group");
+  for (const auto& s : settings) validate(kind, s);
+  settings_ = std::move(settings);
+  std::vector<torch::optim::OptimizerParamGroup> torch_groups;
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    torch_groups.emplace_back(std::move(groups[g]), make_options(kind, settings_[g]));
+  }
+  switch (kind) {
+    case OptimizerKind::kSgd:
+      optimizer_ = std::make_unique<torch::optim::SGD>(std::move(torch_groups),
+          static_cast<torch::optim::SGDOptions&>(*make_options(kind, settings_[0])));
+      break;
+    case OptimizerKind::kAdam:
+      optimizer_ = std::make_unique<torch::optim::Adam>(std::move(torch_groups),
+          static_cast<torch::optim::AdamOptions&>(*make_options(kind, settings_[0])));
+      break;
+    case OptimizerKind::kAdamW:
+      optimizer_ = std::make_unique<torch::optim::AdamW>(std::move(torch_groups),
+          static_cast<torch::optim::AdamWOptions&>(*make_options(kind, settings_[0])));
+      break;
+  }
+}
+
+template <typename F>
+void ControllableOptimizer::for_groups(int group, F&& apply) {
+  if (group != kAllGroups && (group < 0 || group >= num_groups())) {
+    throw std::out_of_range("no parameter group " + std::to_string(group));
+  }
+  const int first = group == kAllGroups ? 0 : group;
+  const int last = group == kAllGroups ? num_groups() : group + 1;
+  for (int g = first; g < last; ++g) {
+    OptimizerSettings next = settings_[g];
+    apply(next);
+    validate(kind_, next);
+    settings_[g] = next;
+    push(g);
+  }
+}
+
+void ControllableOptimizer::push(int group) {
+  const OptimizerSettings& s = settings_[group];
+  auto& options = optimizer_->param_groups()[group].options();
+  const double torch_decay = decays_here(kind_, s) ? 0.0 : s.weight_decay;
+  switch (kind_) {
+    case OptimizerKind::kSgd: {
+      auto& o = static_cast<torch::optim::SGDOptions&>(options);
+      o.lr(s.lr).momentum(s.momentum).weight_decay(torch_decay);
+      break;
+    }
+    case OptimizerKind::kAdam: {
+      auto& o = static_cast<torch::optim::AdamOptions&>(options);
+      o.lr(s.lr).betas(std::make_tuple(s.beta1, s.beta2)).weight_decay(torch_decay);
+      break;
+    }
+    case OptimizerKind::kAdamW: {
+      auto& o = static_cast<torch::optim::AdamWOptions&>(options);
+      o.lr(s.lr).betas(std::make_tuple(s.beta1, s.beta2)).weight_decay(torch_decay);
+      break;
+    }
+  }
+}
+
+void ControllableOptimizer::set_lr(double value, int group) {
+  for_groups(group, [&](OptimizerSettings& s) { s.lr = value; });
+}
+void ControllableOptimizer::set_weight_decay(double value, int group) {
+  for_groups(group, [&](OptimizerSettings& s) { s.weight_decay = value; });
+}
+void ControllableOptimizer::set_momentum(double value, int group) {
+  for_groups(group, [&](OptimizerSettings& s) { s.momentum = value; });
+}
+void ControllableOptimizer::set_betas(double beta1, double beta2, int group) {
+  for_groups(group, [&](OptimizerSettings& s) {
+    s.beta1 = beta1;
+    s.beta2 = beta2;
+  });
+}
+
+void ControllableOptimizer::set_controllable(const OptimizerSettings& v, int group) {
+  for_groups(group, [&](OptimizerSettings& s) {
+    s.lr = v.lr;
+    s.weight_decay = v.weight_decay;
+    s.momentum = v.momentum;
+    s.beta1 = v.beta1;
+    s.beta2 = v.beta2;
+  });
+}
+
+void ControllableOptimizer::zero_grad() { optimizer_->zero_grad(); }
+
+void ControllableOptimizer::step() {
+  // Decoupled decay θ ← θ·(1 − lr·λ) for SGD and Adam, before the gradient step, as LibTorch's
+  // AdamW does it (only parameters that have a gradient decay).
+  torch::NoGradGuard no_grad;
+  for (int g = 0; g < num_groups(); ++g) {
+    const OptimizerSettings& s = settings_[g];
+    if (!decays_here(kind_, s) || s.weight_decay == 0.0) continue;
+    for (auto& p : optimizer_->param_groups()[g].params()) {
+      if (p.grad().defined()) p.mul_(1.0 - s.lr * s.weight_decay);
+    }
+  }
+  optimizer_->step();
+  ++steps_;
+}
+
+void ControllableOptimizer::save(torch::serialize::OutputArchive& archive) const {
+  torch::serialize::OutputArchive inner;
+  optimizer_->save(inner);
+  archive.write("torch", inner);
+  std::vector<double> values;
+  for (const auto& s : settings_) {
+    values.insert(values.end(), {s.lr, s.weight_decay, s.momentum, s.beta1, s.beta2});
+  }
+  archive.write("settings", torch::tensor(values, torch::kFloat64));
+  archive.write("steps", torch::tensor(static_cast<int64_t>(steps_)));
+}
+
+void ControllableOptimizer::load(torch::serialize::InputArchive& archive) {
+  torch::serialize::InputArchive inner;
+  archive.read("torch", inner);
+  torch::Tensor values, steps;
+  archive.read("settings", values);
+  archive.read("steps", steps);
+  if (values.numel() != 5 * num_groups()) throw std::runtime_error("the optimizer has a different number of parameter groups");
+  optimizer_->load(inner);
+  const auto* v = values.data_ptr<double>();
+  for (int g = 0; g < num_groups(); ++g) {
+    OptimizerSettings& s = settings_[g];
+    s.lr = v[5 * g];
+    s.weight_decay = v[5 * g + 1];
+    s.momentum = v[5 * g + 2];
+    s.beta1 = v[5 * g + 3];
+    s.beta2 = v[5 * g + 4];
+    push(g);
+  }
+  steps_ = steps.item<int64_t>();
+}
+
+}  // namespace graybox::optim

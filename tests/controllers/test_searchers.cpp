@@ -1,0 +1,136 @@
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "controllers/controller.hpp"
+#include "controllers/gaussian_process.hpp"
+#include "controllers/tpe_searcher.hpp"
+#include "core/yaml.hpp"
+#include "tasks/synthetic_task.hpp"
+
+namespace graybox::controllers {
+namespace {
+
+const char* kBraninSpace = "x1: {type: float, low: -5, high: 10}\nx2: {type: float, low: 0, high: 15}\n";
+
+// Best Branin value an algorithm finds in `trials` evaluations with a given seed.
+double best_branin(const std::string& algorithm, int trials, std::uint64_t seed) {
+  const core::SearchSpace space = core::SearchSpace::from_yaml(YAML::Load(kBraninSpace), "t");
+  ControllerOptions o;
+  o.algorithm = algorithm;
+  o.num_trials = trials;
+  o.max_budget = 1;
+  auto c = make_controller(o, space, seed);
+  double best = 1e300;
+  for (;;) {
+    const Suggestion s = c->suggest();
+    if (s.kind != Suggestion::Kind::kJob) break;
+    const double y = tasks::branin(s.job.config.values[0], s.job.config.values[1]);
+    best = std::min(best, y);
+    c->on_result(s.job, y);
+  }
+  return best;
+}
+
+double median_best(const std::string& algorithm, int trials, int seeds) {
+  std::vector<double> bests;
+  for (int seed = 1; seed <= seeds; ++seed) bests.push_back(best_branin(algorithm, trials, static_cast<std::uint64_t>(seed)));
+  std::sort(bests.begin(), bests.end());
+  return 0.5 * (bests[(bests.size() - 1) / 2] + bests[bests.size() / 2]);
+}
+
+TEST(Synthetic, KnownOptima) {
+  EXPECT_NEAR(tasks::branin(-M_PI, 12.275), 0.397887, 1e-5);
+  EXPECT_NEAR(tasks::branin(M_PI, 2.275), 0.397887, 1e-5);
+  EXPECT_NEAR(tasks::branin(9.42478, 2.475), 0.397887, 1e-5);
+  const double x[6] = {0.20169, 0.150011, 0.476874, 0.275332, 0.311652, 0.6573};
+  EXPECT_NEAR(tasks::hartmann6(x), -3.32237, 1e-4);
+}
+
+TEST(GpBo, MedianBestBraninWithin005OfTheOptimumIn40Evaluations) {
+  const double median = median_best("gp", 40, 10);
+  EXPECT_LT(median - 0.397887, 0.05) << "median best " << median;
+}
+
+TEST(Tpe, BeatsRandomSearchOnBranin) {
+  const double tpe = median_best("tpe", 60, 9);
+  const double random = median_best("random", 60, 9);
+  EXPECT_LT(tpe, random) << "tpe " << tpe << " random " << random;
+  EXPECT_LT(tpe, 1.5);
+}
+
+TEST(Grid, CoversTheGrid) {
+  const core::SearchSpace space = core::SearchSpace::from_yaml(YAML::Load(kBraninSpace), "t");
+  ControllerOptions o;
+  o.algorithm = "grid";
+  o.grid_points = 4;
+  auto c = make_controller(o, space, 1);
+  int n = 0;
+  for (Suggestion s = c->suggest(); s.kind == Suggestion::Kind::kJob; s = c->suggest()) {
+    c->on_result(s.job, 0.0);
+    ++n;
+  }
+  EXPECT_EQ(n, 16);
+}
+
+TEST(GaussianProcess, HandComputedTwoPointPosterior) {
+  Eigen::MatrixXd x(2, 1);
+  x << 0.0, 1.0;
+  Eigen::VectorXd y(2);
+  y << 1.0, 3.0;  // standardised: -1/sqrt(2), +1/sqrt(2)
+  GaussianProcess::Params p;
+  p.log_lengthscales = {0.0};
+  p.log_signal_variance = 0.0;
+  p.log_noise_variance = std::log(1e-5);
+  GaussianProcess gp;
+  gp.condition(x, y, p);
+  // Matérn-5/2 at r = 1: (1 + sqrt5 + 5/3) exp(-sqrt5).
+  const double k01 = (1.0 + std::sqrt(5.0) + 5.0 / 3.0) * std::exp(-std::sqrt(5.0));
+  Eigen::VectorXd a(1), b(1);
+  a << 0.0;
+  b << 1.0;
+  EXPECT_NEAR(gp.kernel(a, b, p), k01, 1e-12);
+  // At a training point the posterior mean is the observation.
+  double mean = 0, var = 0;
+  gp.predict(a, mean, var);
+  EXPECT_NEAR(mean, 1.0, 1e-4);
+  EXPECT_LT(var, 1e-4);
+  // Far away: the prior (mean of y, variance s2 * std(y)^2 = 2).
+  Eigen::VectorXd far(1);
+  far << 50.0;
+  gp.predict(far, mean, var);
+  EXPECT_NEAR(mean, 2.0, 1e-6);
+  EXPECT_NEAR(var, 2.0, 1e-6);
+  // Log marginal likelihood of the standardised data, by hand for a 2x2 kernel matrix.
+  const double s = 1.0 / std::sqrt(2.0);
+  const double d = 1.0 + 1e-5 + 1e-9;
+  const double det = d * d - k01 * k01;
+  const double quad = (d * (s * s + s * s) - 2.0 * k01 * (-s) * s) / det;
+  const double lml = -0.5 * quad - 0.5 * std::log(det) - std::log(2.0 * M_PI);
+  EXPECT_NEAR(gp.log_marginal_likelihood(p), lml, 1e-9);
+}
+
+TEST(GaussianProcess, ExpectedImprovementClosedForm) {
+  EXPECT_NEAR(expected_improvement(0.0, 1.0, 0.0), 1.0 / std::sqrt(2.0 * M_PI), 1e-12);
+  EXPECT_NEAR(expected_improvement(5.0, 1e-12, 0.0), 0.0, 1e-12);
+  EXPECT_NEAR(expected_improvement(-2.0, 1e-12, 0.0), 2.0, 1e-6);
+}
+
+TEST(ParzenEstimator, IsADensityOnTheUnitInterval) {
+  const ParzenEstimator p({0.2, 0.25, 0.8});
+  double integral = 0.0;
+  const int n = 20000;
+  for (int k = 0; k < n; ++k) integral += std::exp(p.log_pdf((k + 0.5) / n)) / n;
+  EXPECT_NEAR(integral, 1.0, 1e-3);
+  EXPECT_GT(p.log_pdf(0.22), p.log_pdf(0.5));
+  core::Rng rng(1);
+  for (int k = 0; k < 1000; ++k) {
+    const double x = p.sample(rng);
+    EXPECT_GE(x, 0.0);
+    EXPECT_LE(x, 1.0);
+  }
+}
+
+}  // namespace
+}  // namespace graybox::controllers

@@ -1,0 +1,110 @@
+#include "controllers/tune_runner.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "core/yaml.hpp"
+#include "tasks/synthetic_task.hpp"
+
+namespace fs = std::filesystem;
+
+namespace graybox::controllers {
+namespace {
+
+std::string temp_dir(const std::string& name) {
+  const fs::path dir = fs::temp_directory_path() / ("graybox_tune_" + name + "_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir.string();
+}
+
+struct Experiment {
+  core::SearchSpace space;
+  std::unique_ptr<core::TrialFactory> factory;
+  ControllerOptions options;
+  Experiment(const std::string& task, const std::string& algorithm) {
+    space = core::SearchSpace::from_yaml(
+        YAML::Load("x1: {type: float, low: -5, high: 10}\nx2: {type: float, low: 0, high: 15}\n"), "t");
+    factory = tasks::make_synthetic_factory(task);
+    options.algorithm = algorithm;
+    options.num_trials = 12;
+    options.max_budget = 9;
+    options.eta = 3;
+  }
+  // Runs to the end, or stops after `stop_after` batches.
+  std::vector<TrialResult> run(const std::string& dir, int parallel, int stop_after = -1, bool resume = false) {
+    auto controller = make_controller(options, space, 7);
+    core::RunStore store(dir + "/store.sqlite");
+    TuneRunner runner(*controller, *factory, store, dir, 7, options.max_budget, parallel);
+    if (resume) {
+      EXPECT_TRUE(runner.resume());
+    }
+    int batches = 0;
+    runner.run([&](const std::vector<TrialResult>&) { return stop_after < 0 || ++batches < stop_after; });
+    return runner.history();
+  }
+};
+
+void expect_same(const std::vector<TrialResult>& a, const std::vector<TrialResult>& b) {
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t k = 0; k < a.size(); ++k) {
+    EXPECT_EQ(a[k].trial, b[k].trial);
+    EXPECT_EQ(a[k].budget, b[k].budget);
+    EXPECT_TRUE(a[k].config == b[k].config);
+    EXPECT_EQ(a[k].score, b[k].score);
+  }
+}
+
+TEST(TuneRunner, ResumeAfterAStopEqualsAnUninterruptedExperiment) {
+  for (const std::string algorithm : {"bohb", "asha", "tpe"}) {
+    Experiment e("branin_mf", algorithm);
+    const auto straight = e.run(temp_dir("straight_" + algorithm), 2);
+    const std::string dir = temp_dir("split_" + algorithm);
+    const auto part = e.run(dir, 2, 3);
+    EXPECT_LT(part.size(), straight.size());
+    const auto resumed = e.run(dir, 2, -1, true);
+    expect_same(resumed, straight);
+  }
+}
+
+TEST(TuneRunner, PromotedTrialsContinueFromTheirCheckpoint) {
+  Experiment e("branin_mf", "hyperband");
+  const std::string dir = temp_dir("promote");
+  const auto history = e.run(dir, 1);
+  // Every trial trained once per rung; the total spent equals the sum of budget increments,
+  // not the sum of budgets.
+  std::map<int, std::int64_t> reached;
+  std::int64_t increments = 0, budgets = 0;
+  for (const auto& r : history) {
+    increments += r.budget - reached[r.trial];
+    reached[r.trial] = r.budget;
+    budgets += r.budget;
+  }
+  EXPECT_LT(increments, budgets);
+  auto controller = make_controller(e.options, e.space, 7);
+  core::RunStore store(dir + "/store.sqlite");
+  TuneRunner runner(*controller, *e.factory, store, dir, 7, e.options.max_budget, 1);
+  ASSERT_TRUE(runner.resume());
+  EXPECT_EQ(runner.total_units(), increments);
+  EXPECT_EQ(store.trials().size(), reached.size());
+}
+
+TEST(TuneRunner, RandomSearchDoesNotDependOnParallelism) {
+  Experiment e("branin", "random");
+  expect_same(e.run(temp_dir("p1"), 1), e.run(temp_dir("p3"), 3));
+}
+
+TEST(TuneRunner, MultiFidelityScoresConvergeToTheObjective) {
+  Experiment e("branin_mf", "sha");
+  const auto history = e.run(temp_dir("mf"), 1);
+  for (const auto& r : history) {
+    if (r.budget == e.options.max_budget) {
+      EXPECT_NEAR(r.score, tasks::branin(r.config.values[0], r.config.values[1]), 1e-9);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace graybox::controllers
