@@ -10,6 +10,7 @@
 
 #include "agents/mlp_inference.hpp"
 #include "agents/ppo_loss.hpp"
+#include "optim/optimizer.hpp"
 #include "core/error.hpp"
 
 namespace graybox::agents {
@@ -70,8 +71,8 @@ MlpInference snapshot(const torch::nn::Sequential& net) {
 
 
 // Copies Adam's moments and step count for one parameter, and the group options.
-void copy_adam_state(const torch::optim::Adam& from, const torch::Tensor& from_param,
-                     torch::optim::Adam& to, const torch::Tensor& to_param) {
+void copy_adam_state(torch::optim::Optimizer& from, const torch::Tensor& from_param,
+                     torch::optim::Optimizer& to, const torch::Tensor& to_param) {
   auto& state = to.state();
   state.erase(c10::guts::to_string(to_param.unsafeGetTensorImpl()));
   const auto it = from.state().find(c10::guts::to_string(from_param.unsafeGetTensorImpl()));
@@ -89,9 +90,15 @@ void copy_adam_state(const torch::optim::Adam& from, const torch::Tensor& from_p
   }
 }
 
-}  // namespace
+// CleanRL's Adam: eps 1e-5, no weight decay (the learning rate is set at every update).
+optim::OptimizerSettings adam_settings() {
+  optim::OptimizerSettings s;
+  s.lr = 3e-4;
+  s.eps = 1e-5;
+  return s;
+}
 
-void set_torch_threads(int threads) { torch::set_num_threads(threads); }
+}  // namespace
 
 struct PpoAgent::Impl {
   int obs_dim, act_dim;
@@ -103,7 +110,7 @@ struct PpoAgent::Impl {
   // of a dozen per parameter: LibTorch's per-operation overhead dominates at these sizes.
   torch::Tensor flat_params, flat_grads;
   bool grads_in_place = true;  // false if autograd did not accumulate into our views
-  std::unique_ptr<torch::optim::Adam> optimizer;
+  std::unique_ptr<optim::ControllableOptimizer> optimizer;  // Adam over flat_params
   std::unique_ptr<tbb::task_arena> arena;  // two threads for the update, if configured
   MlpInference actor_fast, critic_fast;
   std::vector<float> std_fast;  // exp(log_std)
@@ -178,8 +185,9 @@ PpoAgent::PpoAgent(int obs_dim, int act_dim, const PpoNetworkConfig& network,
   m.log_std = torch::full({1, act_dim}, network.init_log_std, torch::kFloat32).set_requires_grad(true);
   m.flatten();
   if (network.update_threads > 1) m.arena = std::make_unique<tbb::task_arena>(2);
-  m.optimizer = std::make_unique<torch::optim::Adam>(
-      std::vector<torch::Tensor>{m.flat_params}, torch::optim::AdamOptions(3e-4).eps(1e-5));
+  m.optimizer = std::make_unique<optim::ControllableOptimizer>(optim::OptimizerKind::kAdam,
+                                                               std::vector<torch::Tensor>{m.flat_params},
+                                                               adam_settings());
   m.refresh_inference();
 }
 
@@ -223,10 +231,11 @@ PpoUpdateStats PpoAgent::update(const RolloutBuffer& buffer, const core::Hyperpa
                                 double learning_rate, core::Rng& rng) {
   auto& m = *impl_;
   check_ppo_hyperparameters(hp);
-  for (auto& group : m.optimizer->param_groups()) {
-    auto& options = static_cast<torch::optim::AdamOptions&>(group.options());
-    options.lr(learning_rate);
-    options.eps(hp.get("adam_eps"));
+  m.optimizer->set_lr(learning_rate);
+  // eps is fixed when the controllable optimizer is built; PPO lets a controller change it
+  // too, so it is written into LibTorch's options directly.
+  for (auto& group : m.optimizer->torch_optimizer().param_groups()) {
+    static_cast<torch::optim::AdamOptions&>(group.options()).eps(hp.get("adam_eps"));
   }
   const double clip_coef = hp.get("clip_coef");
   const double ent_coef = hp.get("ent_coef");
@@ -397,14 +406,15 @@ void PpoAgent::load(const std::string& path) {
       if (source[i].sizes() != target[i].sizes()) throw std::runtime_error("the networks have a different shape");
     }
     const torch::Tensor loaded_param = torch::zeros_like(m.flat_params);
-    torch::optim::Adam loaded(std::vector<torch::Tensor>{loaded_param},
-                              torch::optim::AdamOptions(3e-4).eps(1e-5));
+    optim::ControllableOptimizer loaded(optim::OptimizerKind::kAdam, std::vector<torch::Tensor>{loaded_param},
+                                        adam_settings());
     loaded.load(optimizer);
     {
       torch::NoGradGuard no_grad;
       for (std::size_t i = 0; i < source.size(); ++i) target[i].copy_(source[i]);
     }
-    copy_adam_state(loaded, loaded_param, *m.optimizer, m.flat_params);
+    copy_adam_state(loaded.torch_optimizer(), loaded_param, m.optimizer->torch_optimizer(), m.flat_params);
+    m.optimizer->set_controllable(loaded.settings());
   } catch (const c10::Error& e) {
     throw core::UserError(path + ": not a valid agent checkpoint (" + e.what_without_backtrace() + ")");
   } catch (const std::exception& e) {
@@ -420,7 +430,8 @@ void PpoAgent::copy_from(const PpoAgent& other) {
     torch::NoGradGuard no_grad;
     m.flat_params.copy_(o.flat_params);
   }
-  copy_adam_state(*o.optimizer, o.flat_params, *m.optimizer, m.flat_params);
+  copy_adam_state(o.optimizer->torch_optimizer(), o.flat_params, m.optimizer->torch_optimizer(), m.flat_params);
+  m.optimizer->set_controllable(o.optimizer->settings());
   m.refresh_inference();
 }
 

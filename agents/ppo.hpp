@@ -23,9 +23,6 @@ struct PpoUpdateStats {
   int epochs = 0;  // epochs run (fewer than update_epochs when target_kl stopped early)
 };
 
-// Sets LibTorch's intra-op thread count for this process (1 is fastest for these networks).
-void set_torch_threads(int threads);
-
 class PpoAgent {
  public:
   // init_seed seeds the orthogonal initialisation (and nothing else).

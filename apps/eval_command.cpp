@@ -8,6 +8,7 @@
 #include "apps/commands.hpp"
 #include "apps/run_dir.hpp"
 #include "core/config.hpp"
+#include "optim/trainer.hpp"
 #include "core/error.hpp"
 #include "core/files.hpp"
 #include "envs/mujoco_env.hpp"
@@ -26,7 +27,7 @@ int eval_command(const EvalOptions& options) {
   }
   if (options.episodes < 1) throw core::UserError("--episodes must be at least 1");
   const core::Config config = core::Config::load(config_path, schema);
-  agents::set_torch_threads(static_cast<int>(config.get_int("torch_threads")));
+  optim::set_torch_threads(static_cast<int>(config.get_int("torch_threads")));
   RunDir run(options.run_dir);
   const std::string checkpoint = run.latest_checkpoint();
   if (checkpoint.empty()) throw core::UserError(options.run_dir + ": no checkpoint to evaluate");

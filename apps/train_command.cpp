@@ -9,6 +9,7 @@
 #include "apps/run_dir.hpp"
 #include "core/version.hpp"
 #include "core/config.hpp"
+#include "optim/trainer.hpp"
 #include "core/files.hpp"
 #include "core/progress.hpp"
 #include "core/run_store.hpp"
@@ -57,7 +58,7 @@ int train_command(const TrainOptions& options) {
   core::Config config = load_run_config(options, schema, "train", out);
   const tasks::RlTaskConfig task_config = tasks::rl_task_config(config);
 
-  agents::set_torch_threads(static_cast<int>(config.get_int("torch_threads")));
+  optim::set_torch_threads(static_cast<int>(config.get_int("torch_threads")));
   RunDir run(out);
   core::write_file_atomic(run.file("config.yaml"), config.to_yaml());
   core::RunStore store(run.file("store.sqlite"));

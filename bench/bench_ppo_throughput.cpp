@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/config.hpp"
+#include "optim/trainer.hpp"
 #include "tasks/rl_task.hpp"
 
 namespace {
@@ -41,7 +42,7 @@ double measure(const std::string& env_id, long long steps, int num_envs, int thr
 }  // namespace
 
 int main(int argc, char** argv) {
-  graybox::agents::set_torch_threads(1);
+  graybox::optim::set_torch_threads(1);
   const std::string env_id = argc > 1 ? argv[1] : "HalfCheetah-v5";
   const long long steps = argc > 2 ? std::atoll(argv[2]) : 40960;
   std::printf("PPO training throughput on %s, %lld env steps per row (CleanRL defaults otherwise)\n",
