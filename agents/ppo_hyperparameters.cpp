@@ -2,12 +2,17 @@
 
 #include <stdexcept>
 
+#include "optim/schedule_config.hpp"
+
 namespace graybox::agents {
 
 void add_ppo_schema(core::ConfigSchema& s) {
   s.add_float("agent.learning_rate", 3e-4, "Adam learning rate (the start value when annealed)", 0.0, 1.0)
       .min_exclusive = true;
-  s.add_bool("agent.anneal_lr", true, "anneal the learning rate linearly to 0 over total_steps");
+  s.add_bool("agent.anneal_lr", true, "anneal the learning rate linearly to 0 over total_steps (lr_schedule.type auto)");
+  // The learning rate is agent.learning_rate times this schedule of env steps. "auto" is
+  // CleanRL's: a linear schedule from 1 to 0 over the run when anneal_lr, else constant 1.
+  optim::add_schedule_schema(s, "agent.lr_schedule.", "auto");
   s.add_int("agent.num_steps", 2048, "env steps per env in each rollout", 1, 1e7);
   s.add_float("agent.gamma", 0.99, "discount factor", 0.0, 1.0);
   s.add_float("agent.gae_lambda", 0.95, "lambda of generalised advantage estimation", 0.0, 1.0);

@@ -9,6 +9,7 @@
 #include "core/error.hpp"
 #include "core/files.hpp"
 #include "envs/env_state_json.hpp"
+#include "optim/schedule_config.hpp"
 
 namespace graybox::tasks {
 
@@ -41,6 +42,14 @@ RlTaskConfig rl_task_config(const core::Config& config) {
   c.obs_clip = config.get_float("agent.obs_clip");
   c.reward_clip = config.get_float("agent.reward_clip");
   c.hyperparameters = agents::ppo_hyperparameters(config);
+  c.lr_schedule = optim::schedule_spec(config, "agent.lr_schedule.");
+  if (c.lr_schedule.type != "auto") {
+    // A length of 0 means the whole run.
+    if (c.lr_schedule.duration == 0.0) {
+      c.lr_schedule.duration = std::max(1.0, static_cast<double>(c.total_steps) - c.lr_schedule.warmup);
+    }
+    optim::check_schedule(config, "agent.lr_schedule.", c.lr_schedule);
+  }
 
   // Build one env now so that a bad id, model file or task parameter is reported against the
   // config key that caused it, before any run directory is written.
@@ -70,6 +79,7 @@ RlTaskConfig rl_task_config(const core::Config& config) {
 
 RlTask::RlTask(const RlTaskConfig& config) : config_(config), hp_(config.hyperparameters) {
   agents::check_ppo_hyperparameters(hp_);
+  if (config.lr_schedule.type != "auto") lr_schedule_ = optim::make_schedule(config.lr_schedule);
   vec_ = std::make_unique<envs::VecEnv>(config.env_id, config.env_options, config.num_envs,
                                         config.seed, config.num_threads);
   const auto& spec = vec_->spec();
@@ -102,13 +112,20 @@ bool RlTask::finished() const { return global_step_ + batch_size() > config_.tot
 
 double RlTask::learning_rate_now() const {
   const double lr = hp_.get("learning_rate");
+  if (lr_schedule_) return lr * lr_schedule_->value(static_cast<double>(global_step_));
   if (!hp_.get_bool("anneal_lr")) return lr;
-  // CleanRL: frac = 1 - (iteration - 1) / num_iterations, num_iterations = total // batch.
-  // Counted in steps, so a controller may change num_steps mid-run.
+  // CleanRL: frac = 1 - (iteration - 1) / num_iterations, num_iterations = total // batch,
+  // i.e. a linear schedule from 1 to 0 over the planned steps, evaluated at the iteration's
+  // first step. Counted in steps, so a controller may change num_steps mid-run.
   const std::int64_t batch = batch_size();
   const double planned = static_cast<double>((config_.total_steps / batch) * batch);
-  const double frac = planned > 0 ? 1.0 - static_cast<double>(global_step_) / planned : 0.0;
-  return std::max(0.0, frac) * lr;
+  if (planned <= 0) return 0.0;
+  optim::ScheduleSpec linear;
+  linear.type = "linear";
+  linear.start = 1.0;
+  linear.end = 0.0;
+  linear.duration = planned;
+  return std::max(0.0, optim::make_schedule(linear)->value(static_cast<double>(global_step_))) * lr;
 }
 
 double RlTask::recent_return() const {

@@ -16,6 +16,7 @@
 #include "core/config.hpp"
 #include "core/trainable.hpp"
 #include "envs/vec_env.hpp"
+#include "optim/schedule.hpp"
 
 namespace graybox::tasks {
 
@@ -30,6 +31,9 @@ struct RlTaskConfig {
   bool normalize_obs = true, normalize_reward = true;
   double obs_clip = 10.0, reward_clip = 10.0;
   core::Hyperparameters hyperparameters;
+  // Multiplies the learning rate, as a function of env steps. Type "auto": CleanRL's linear
+  // annealing to 0 when agent.anneal_lr (read at every update), else constant.
+  optim::ScheduleSpec lr_schedule{};
 };
 
 // Adds the keys of an RL training config (seed, total_steps, env.*, agent.*) to a schema.
@@ -77,6 +81,7 @@ class RlTask : public core::Trainable {
 
   RlTaskConfig config_;
   core::Hyperparameters hp_;
+  std::shared_ptr<const optim::Schedule> lr_schedule_;  // null for "auto"
   std::unique_ptr<envs::VecEnv> vec_;
   std::unique_ptr<agents::PpoAgent> agent_;
   agents::ObsNormalizer obs_norm_;

@@ -10,6 +10,7 @@
 #include "core/error.hpp"
 #include "core/files.hpp"
 #include "core/rng.hpp"
+#include "optim/schedule_config.hpp"
 
 namespace graybox::tasks {
 
@@ -49,27 +50,9 @@ void add_supervised_schema(core::ConfigSchema& s) {
   s.add_float("optimizer.beta2", 0.999, "adam/adamw: β2", 0.0, 0.999999999);
   s.add_float("optimizer.eps", 1e-8, "adam/adamw: ε", 0.0, 1.0).min_exclusive = true;
 
-  s.add_string("schedule.type", "constant", "multiplier of lr per step",
-               {"constant", "linear", "step", "multistep", "exponential", "cosine", "sgdr", "onecycle", "piecewise", "recorded"});
+  optim::add_schedule_schema(s, "schedule.", "constant");
   s.add_string("schedule.unit", "epochs", "what the schedule's t counts (fractional epochs or minibatches)", {"epochs", "steps"});
   s.add_bool("schedule.weight_decay", false, "apply the same multiplier to weight decay (AdamWR)");
-  s.add_float("schedule.value", 1.0, "constant: the multiplier");
-  s.add_float("schedule.start", 1.0, "linear: first multiplier");
-  s.add_float("schedule.end", 0.0, "linear: last multiplier");
-  s.add_float("schedule.duration", 0.0, "linear, cosine, onecycle: length in units (0: the whole run after warm-up)", 0.0, 1e15);
-  s.add_float("schedule.step_size", 1.0, "step: multiply by gamma every step_size units", 0.0, 1e15).min_exclusive = true;
-  s.add_float("schedule.gamma", 0.1, "step, multistep, exponential: decay factor", 0.0, 1e6).min_exclusive = true;
-  s.add_int_list("schedule.milestones", "[]", "multistep: the units at which to multiply by gamma", 0);
-  s.add_float("schedule.min", 0.0, "cosine, sgdr: the lowest multiplier", 0.0, 1e6);
-  s.add_float("schedule.t0", 10.0, "sgdr: first period in units", 0.0, 1e15).min_exclusive = true;
-  s.add_float("schedule.t_mult", 1.0, "sgdr: period growth after each restart", 1.0, 1e6);
-  s.add_float("schedule.max_at", 0.3, "onecycle: fraction of the cycle spent rising", 0.0, 1.0);
-  s.add_float("schedule.div_factor", 25.0, "onecycle: start = 1/div_factor", 0.0, 1e12).min_exclusive = true;
-  s.add_float("schedule.final_div_factor", 1e4, "onecycle: end = start/final_div_factor", 0.0, 1e12).min_exclusive = true;
-  s.allow_open_prefix("schedule.points.");  // piecewise: {unit: multiplier, ...}
-  s.add_string("schedule.file", "", "recorded: a schedule file (YAML name/unit/interpolation/points, or CSV step,value)");
-  s.add_float("schedule.warmup", 0.0, "linear warm-up length in units in front of the schedule", 0.0, 1e15);
-  s.add_float("schedule.warmup_start", 0.0, "the warm-up's first multiplier, as a fraction of the schedule's start", 0.0, 1.0);
 
   s.add_int("train.epochs", 10, "epochs to train for", 1, 1e6);
   s.add_int("train.batch_size", 128, "minibatch size", 1, 1e7);
@@ -121,45 +104,14 @@ SupervisedTaskConfig supervised_task_config(const core::Config& config) {
   c.eval_interval = config.get_int("train.eval_interval");
 
   auto& s = c.schedule;
-  s.type = config.get_string("schedule.type");
-  s.value = config.get_float("schedule.value");
-  s.start = config.get_float("schedule.start");
-  s.end = config.get_float("schedule.end");
-  s.duration = config.get_float("schedule.duration");
-  s.step_size = config.get_float("schedule.step_size");
-  s.gamma = config.get_float("schedule.gamma");
-  for (const long long m : config.get_int_list("schedule.milestones")) s.milestones.push_back(static_cast<double>(m));
-  s.min = config.get_float("schedule.min");
-  s.t0 = config.get_float("schedule.t0");
-  s.t_mult = config.get_float("schedule.t_mult");
-  s.max_at = config.get_float("schedule.max_at");
-  s.div_factor = config.get_float("schedule.div_factor");
-  s.final_div_factor = config.get_float("schedule.final_div_factor");
-  for (const auto& [key, value] : config.open_values("schedule.points.")) {
-    char* end = nullptr;
-    const double at = std::strtod(key.c_str(), &end);
-    if (end == key.c_str() || *end != '\0') config.fail("schedule.points." + key, "a point's key must be a number (the step or epoch)");
-    s.points.emplace_back(at, value);
-  }
-  std::sort(s.points.begin(), s.points.end());
-  s.file = config.get_string("schedule.file");
-  s.warmup = config.get_float("schedule.warmup");
-  s.warmup_start = config.get_float("schedule.warmup_start");
+  s = optim::schedule_spec(config, "schedule.");
   c.schedule_in_epochs = config.get_string("schedule.unit") == "epochs";
   c.schedule_weight_decay = config.get_bool("schedule.weight_decay");
   // A length of 0 means "the rest of the run after warm-up".
   const bool by_steps = !c.schedule_in_epochs;
   if (s.duration == 0.0 && !by_steps) s.duration = std::max(1.0, static_cast<double>(c.epochs) - s.warmup);
-  try {
-    if (!(by_steps && s.duration == 0.0 && (s.type == "linear" || s.type == "cosine" || s.type == "onecycle"))) {
-      optim::make_schedule(s);
-    }
-  } catch (const std::invalid_argument& e) {
-    const std::string message = e.what();
-    const auto colon = message.find(':');
-    config.fail("schedule." + message.substr(0, colon), message.substr(colon + 2));
-  } catch (const core::UserError& e) {
-    config.fail("schedule.file", e.what());
+  if (!(by_steps && s.duration == 0.0 && (s.type == "linear" || s.type == "cosine" || s.type == "onecycle"))) {
+    optim::check_schedule(config, "schedule.", s);
   }
   c.hyperparameters = core::Hyperparameters({{"learning_rate", t.settings.lr},
                                              {"weight_decay", t.settings.weight_decay},

@@ -222,3 +222,42 @@ TEST(RlTask, BadEnvSettingsNameTheConfigKey) {
 
 }  // namespace
 }  // namespace graybox::tasks
+
+namespace graybox::tasks {
+namespace {
+
+TEST(RlTask, LearningRateFollowsAConfiguredSchedule) {
+  static const core::ConfigSchema s = schema();
+  const core::Config c = core::Config::parse("", "test", s,
+      {"seed=1", "env.id=InvertedPendulum-v5", "total_steps=2048", "env.num_envs=2", "agent.num_steps=128",
+       "agent.num_minibatches=4", "agent.update_epochs=1", "agent.lr_schedule.type=sgdr",
+       "agent.lr_schedule.t0=1024", "agent.lr_schedule.min=0.1"});
+  RlTask task(rl_task_config(c));
+  RecordingSink sink;
+  while (task.iterate(sink)) {
+  }
+  std::vector<double> lrs;
+  for (const auto& row : sink.rows) {
+    if (row.name == "charts/learning_rate") lrs.push_back(row.value);
+  }
+  ASSERT_EQ(lrs.size(), 8u);  // 2048 / 256
+  // SGDR with T_0 = 1024 steps: restarts at step 1024 (iteration 5).
+  for (std::size_t i = 0; i < lrs.size(); ++i) {
+    const double t = static_cast<double>((i * 256) % 1024) / 1024.0;
+    EXPECT_NEAR(lrs[i], 3e-4 * (0.1 + 0.45 * (1.0 + std::cos(M_PI * t))), 1e-12) << i;
+  }
+}
+
+TEST(RlTask, ABadScheduleNamesItsKey) {
+  static const core::ConfigSchema s = schema();
+  try {
+    rl_task_config(core::Config::parse("agent:\n  lr_schedule:\n    type: recorded\n    file: /nonexistent.yaml\n",
+                                       "bad.yaml", s));
+    FAIL();
+  } catch (const core::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("agent.lr_schedule.file"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace graybox::tasks
