@@ -199,7 +199,9 @@ void Config::assign(const std::string& key, Entry entry) {
   const ConfigField* field = schema_->find(key);
   std::string problem;
   if (field && field->type == FieldType::kIntList) {
-    if (entry.items.empty()) problem = "expected a non-empty list of integers";
+    // An empty list is valid where the default is empty (e.g. no milestones), not elsewhere.
+    const bool may_be_empty = field->default_value.find_first_of("0123456789") == std::string::npos;
+    if (entry.items.empty() && !may_be_empty) problem = "expected a non-empty list of integers";
     for (const auto& item : entry.items) {
       if (problem.empty()) problem = check_scalar(*field, item, true);
     }

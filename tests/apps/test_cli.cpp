@@ -290,6 +290,29 @@ TEST_F(Cli, TunedPpoBestConfigTrainsAsASingleRun) {
             std::string::npos) << best;
 }
 
+TEST_F(Cli, FitTrainsResumesAndRejectsBadData) {
+  const std::string config = write("fit.yaml",
+      "seed: 1\ndata:\n  name: teacher_student\n  teacher:\n    examples: 600\nmodel:\n  widths: [32]\n"
+      "optimizer:\n  lr: 0.01\nschedule:\n  type: cosine\ntrain:\n  epochs: 2\n  batch_size: 32\n");
+  Result r = run("fit " + config + " --quiet --out " + dir_ + "/f");
+  ASSERT_EQ(r.code, 0) << r.output;
+  auto summary = nlohmann::json::parse(graybox::core::read_file(dir_ + "/f/summary.json"));
+  for (const char* key : {"test_accuracy", "test_loss", "val_loss", "epochs", "wall_seconds"}) {
+    EXPECT_TRUE(summary.contains(key)) << key;
+  }
+  // The resolved config reloads: resuming with a larger budget continues the run.
+  r = run("fit --resume --quiet --set train.epochs=3 --out " + dir_ + "/f");
+  ASSERT_EQ(r.code, 0) << r.output;
+  summary = nlohmann::json::parse(graybox::core::read_file(dir_ + "/f/summary.json"));
+  EXPECT_EQ(summary["epochs"].get<double>(), 3.0);
+  // A corrupt data file is a clear error naming it.
+  fs::create_directories(dir_ + "/data");
+  std::ofstream(dir_ + "/data/train-images-idx3-ubyte.gz") << "not gzip";
+  r = run("fit " + config + " --quiet --set data.name=fashion_mnist --set data.dir=" + dir_ + "/data --out " + dir_ + "/g");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find(dir_ + "/data"), std::string::npos) << r.output;
+}
+
 TEST_F(Cli, RefusesToOverwriteARun) {
   const std::string config = write("tiny.yaml", kTinyConfig);
   ASSERT_EQ(run("train " + config + " --quiet --set total_steps=256 --out " + dir_ + "/run").code, 0);

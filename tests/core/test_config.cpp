@@ -129,6 +129,16 @@ TEST(Config, MissingFileIsAnError) {
   }
 }
 
+TEST(Config, EmptyListsAreValidWhereTheDefaultIsEmpty) {
+  ConfigSchema schema = small_schema();
+  schema.add_int_list("schedule.milestones", "[]", "milestones", 0);
+  const Config c = Config::parse("schedule:\n  milestones: []\n", "cfg.yaml", schema);
+  EXPECT_TRUE(c.get_int_list("schedule.milestones").empty());
+  // ... and the resolved YAML of defaults reloads.
+  EXPECT_NO_THROW(Config::parse(Config::parse("", "cfg.yaml", schema).to_yaml(), "resolved.yaml", schema));
+  EXPECT_NE(error_of("agent:\n  hidden_sizes: []\n").find("non-empty"), std::string::npos);
+}
+
 TEST(Config, ResolvedYamlReloadsToTheSameValues) {
   const ConfigSchema schema = small_schema();
   const Config c = Config::parse("seed: 9\nagent:\n  gamma: 0.97\nenv:\n  id: InvertedPendulum-v5\n  ctrl_cost_weight: 0.25\n",
