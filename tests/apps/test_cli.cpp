@@ -256,6 +256,34 @@ TEST_F(Cli, TuneWritesSummaryBestConfigAndHistory) {
   EXPECT_EQ(after["results"], summary["results"]);
 }
 
+TEST_F(Cli, TuneKilledMidExperimentResumesToTheSameResult) {
+  const std::string config = write("hb.yaml",
+      "seed: 4\ntask: hartmann6_mf\ntune:\n  algorithm: bohb\n  max_budget: 27\n  iterations: 8\n  parallel: 2\n"
+      "search_space:\n  x1: {type: float, low: 0, high: 1}\n  x2: {type: float, low: 0, high: 1}\n"
+      "  x3: {type: float, low: 0, high: 1}\n  x4: {type: float, low: 0, high: 1}\n"
+      "  x5: {type: float, low: 0, high: 1}\n  x6: {type: float, low: 0, high: 1}\n");
+  ASSERT_EQ(run("tune " + config + " --quiet --out " + dir_ + "/straight").code, 0);
+  const std::string killed = dir_ + "/killed";
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::execl(GRAYBOX_BIN, GRAYBOX_BIN, "tune", config.c_str(), "--quiet", "--out", killed.c_str(),
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::usleep(1500000);  // mid-experiment (the whole run takes several seconds)
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  const Result r = run("tune --resume --quiet --out " + killed);
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto a = nlohmann::json::parse(graybox::core::read_file(dir_ + "/straight/summary.json"));
+  const auto b = nlohmann::json::parse(graybox::core::read_file(killed + "/summary.json"));
+  EXPECT_EQ(a["best_score"], b["best_score"]);
+  EXPECT_EQ(a["best_config"], b["best_config"]);
+  EXPECT_EQ(a["results"], b["results"]);
+  EXPECT_EQ(a["total_budget"], b["total_budget"]);
+}
+
 TEST_F(Cli, TuneRejectsAMalformedSearchSpace) {
   Result r = run("tune " + write("bad1.yaml", "task: branin\nsearch_space:\n  x1: {type: float, low: 3, high: 1}\n") +
                  " --out " + dir_ + "/t1");
