@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
   eval_cmd->add_option("--video", eval.video, "render the episodes offscreen into this MP4 file");
 
   apps::TuneOptions tune;
-  auto* tune_cmd = app.add_subcommand("tune", "tune hyperparameters: random, grid, gp, tpe, sha, hyperband, asha, bohb");
+  auto* tune_cmd = app.add_subcommand("tune", "tune hyperparameters: random, grid, gp, tpe, sha, hyperband, asha, bohb, pbt, pb2");
   tune_cmd->footer(
       "Example:\n"
       "  graybox tune configs/tune/branin_bohb.yaml --out runs/branin-bohb\n"
@@ -60,6 +60,17 @@ int main(int argc, char** argv) {
   tune_cmd->add_option("--parallel", tune.parallel, "trials trained side by side (default tune.parallel)");
   tune_cmd->add_flag("--resume", tune.resume, "continue the experiment in --out");
   tune_cmd->add_flag("--quiet", tune.quiet, "no progress lines or table");
+
+  std::string lineage_dir;
+  bool lineage_json = false;
+  auto* lineage_cmd = app.add_subcommand("lineage", "show the best member's ancestry in a pbt/pb2 run and export it");
+  lineage_cmd->footer(
+      "Example:\n"
+      "  graybox lineage runs/pbt-quick          # also writes lineage.json, lineage.dot, schedules/best.yaml\n"
+      "  dot -Tsvg runs/pbt-quick/lineage.dot -o lineage.svg\n"
+      "  graybox train configs/train/inverted_double_pendulum_ppo.yaml --set replay.file=runs/pbt-quick/schedules/best.yaml");
+  lineage_cmd->add_option("run_dir", lineage_dir, "the tune run directory")->required();
+  lineage_cmd->add_flag("--json", lineage_json, "print JSON");
 
   bool envs_json = false;
   auto* envs_cmd = app.add_subcommand("envs", "list the registered environments");
@@ -79,6 +90,7 @@ int main(int argc, char** argv) {
     if (*eval_cmd) return apps::eval_command(eval);
     if (*envs_cmd) return apps::envs_command(envs_json);
     if (*tune_cmd) return apps::tune_command(tune);
+    if (*lineage_cmd) return apps::lineage_command(lineage_dir, lineage_json);
   } catch (const core::UserError& e) {
     std::fprintf(stderr, "\nerror: %s\n", e.what());
     return core::kExitUserError;

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "agents/ppo.hpp"
 #include "apps/commands.hpp"
 #include "core/config.hpp"
 #include "tasks/rl_task.hpp"
@@ -14,7 +15,8 @@ class RlTrialFactory final : public core::TrialFactory {
   RlTrialFactory(std::string base, std::int64_t unit, std::string metric, int eval_episodes)
       : schema_(train_schema()), base_(std::move(base)), unit_(unit), metric_(std::move(metric)),
         eval_episodes_(eval_episodes) {
-    core::Config::load(base_, schema_);  // fail early, naming the base config's problems
+    // Fail early, naming the base config's problems.
+    defaults_ = agents::ppo_hyperparameters(core::Config::load(base_, schema_));
   }
 
   const core::ConfigSchema& schema() const override { return schema_; }
@@ -37,6 +39,12 @@ class RlTrialFactory final : public core::TrialFactory {
     const double r = task.recent_return();
     return std::isfinite(r) ? r : -1e9;  // no finished episode yet: the worst score, not a crash
   }
+  // agent.X reaches the task as X when X is one of PPO's per-update hyperparameters.
+  std::string hyperparameter_name(const std::string& key) const override {
+    if (key.rfind("agent.", 0) != 0) return "";
+    const std::string name = key.substr(6);
+    return defaults_.has(name) ? name : "";
+  }
   std::string metric() const override { return metric_; }
   bool maximize() const override { return true; }
   std::string config_yaml(const std::vector<std::string>& overrides, std::uint64_t seed,
@@ -51,6 +59,7 @@ class RlTrialFactory final : public core::TrialFactory {
   std::int64_t unit_;
   std::string metric_;
   int eval_episodes_;
+  core::Hyperparameters defaults_;  // the names set_hyperparameters accepts
 };
 
 }  // namespace

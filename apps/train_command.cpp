@@ -13,6 +13,7 @@
 #include "core/files.hpp"
 #include "core/progress.hpp"
 #include "core/run_store.hpp"
+#include "pbt/lineage.hpp"
 #include "tasks/rl_task.hpp"
 
 namespace fs = std::filesystem;
@@ -48,6 +49,9 @@ core::ConfigSchema train_schema() {
   schema.add_int("checkpoint.interval", 100000, "env steps between checkpoints (0: only the final one)", 0, 9.0e15);
   schema.add_int("checkpoint.keep", 2, "how many recent checkpoints to keep", 1, 1000);
   schema.add_int("eval.episodes", 10, "deterministic evaluation episodes at the end of training", 0, 100000);
+  schema.add_string("replay.file", "",
+                    "a hyperparameter schedules file (e.g. a PBT run's schedules/best.yaml): before every iteration "
+                    "the hyperparameters take its values at the current step");
   schema.add_int("torch_threads", 1, "LibTorch intra-op threads (1 is fastest for these networks)", 1, 256);
   return schema;
 }
@@ -93,7 +97,34 @@ int train_command(const TrainOptions& options) {
   std::int64_t next_checkpoint = interval > 0 ? (task.steps_done() / interval + 1) * interval : INT64_MAX;
   const auto save = [&](const std::string& dir) { task.save(dir); };
 
+  // Replay: the recorded values at the current step, set before each iteration.
+  pbt::HyperparameterSchedules replay;
+  const std::string replay_file = config.get_string("replay.file");
+  if (!replay_file.empty()) {
+    try {
+      replay = pbt::read_schedules(replay_file);
+    } catch (const core::UserError& e) {
+      config.fail("replay.file", e.what());
+    }
+    for (const auto& [name, points] : replay.points) {
+      if (!task.hyperparameters().has(name)) config.fail("replay.file", replay_file + ": '" + name + "' is not a hyperparameter of this task");
+    }
+  }
+  const auto apply_replay = [&] {
+    if (replay.points.empty()) return;
+    core::Hyperparameters hp = task.hyperparameters();
+    bool changed = false;
+    for (const auto& [name, value] : replay.at(static_cast<double>(task.steps_done()))) {
+      if (hp.get(name) != value) hp.set(name, value), changed = true;
+    }
+    if (!changed) return;
+    task.set_hyperparameters(hp);
+    for (const auto& [name, value] : hp.values()) store.add_hyperparameter(0, task.steps_done(), name, value);
+  };
+
+  apply_replay();
   while (g_stop_signal == 0 && task.iterate(sink)) {
+    apply_replay();
     store.commit();
     if (task.steps_done() >= next_checkpoint) {
       run.write_checkpoint(task.steps_done(), save, keep);

@@ -9,6 +9,7 @@
 
 #include "apps/commands.hpp"
 #include "apps/rl_trial_factory.hpp"
+#include "apps/supervised_trial_factory.hpp"
 #include "apps/run_dir.hpp"
 #include "controllers/controller.hpp"
 #include "controllers/tune_runner.hpp"
@@ -17,6 +18,7 @@
 #include "core/run_store.hpp"
 #include "core/search_space.hpp"
 #include "core/yaml.hpp"
+#include "pbt/population_runner.hpp"
 #include "tasks/synthetic_task.hpp"
 
 namespace fs = std::filesystem;
@@ -27,7 +29,7 @@ namespace {
 std::atomic<int> g_tune_stop{0};
 void on_tune_signal(int signal) { g_tune_stop = signal; }
 
-const std::vector<std::string> kAlgorithms = {"random", "grid", "gp", "tpe", "sha", "hyperband", "asha", "bohb"};
+const std::vector<std::string> kAlgorithms = {"random", "grid", "gp", "tpe", "sha", "hyperband", "asha", "bohb", "pbt", "pb2"};
 
 std::string resolve_path(const std::string& path, const std::string& relative_to) {
   if (path.empty() || fs::path(path).is_absolute() || fs::exists(path)) return path;
@@ -42,14 +44,34 @@ std::string csv_escape(const std::string& s) {
   return out + "\"";
 }
 
+// Creates the experiment's directory (refusing one that holds an experiment unless resuming)
+// and, for a new experiment, writes its resolved config with the search space.
+std::string open_experiment_dir(const TuneOptions& options, std::string out, const std::string& path,
+                                const core::Config& config, const YAML::Node& root) {
+  if (out.empty()) out = default_run_path(path);
+  if (!options.resume && fs::exists(out + "/store.sqlite")) {
+    throw core::UserError(out + ": this directory already holds an experiment; pass --resume to continue it or choose another --out");
+  }
+  fs::create_directories(out);
+  if (!options.resume) {
+    YAML::Emitter space_yaml;
+    space_yaml << YAML::BeginMap << YAML::Key << "search_space" << YAML::Value << root["search_space"] << YAML::EndMap;
+    core::write_file_atomic(out + "/config.yaml", config.to_yaml() + space_yaml.c_str() + "\n");
+  }
+  return out;
+}
+
 }  // namespace
+
+int population_tune(core::Config& config, const std::string& path, const YAML::Node& root,
+                    const core::SearchSpace& space, const core::TrialFactory& factory, const TuneOptions& options);
 
 core::ConfigSchema tune_schema() {
   core::ConfigSchema s;
   s.add_int("seed", 1, "the experiment seed; every trial derives its own", 0, 9.0e15);
   s.add_string("task", "branin", "what a trial trains",
-               {"rl", "branin", "hartmann6", "branin_mf", "hartmann6_mf"});
-  s.add_string("base_config", "", "task rl: the training config every trial starts from (train's keys)");
+               {"rl", "supervised", "branin", "hartmann6", "branin_mf", "hartmann6_mf"});
+  s.add_string("base_config", "", "task rl / supervised: the train / fit config every trial starts from");
   s.add_string("tune.algorithm", "random", "the controller", kAlgorithms);
   s.add_string("tune.searcher", "random", "sha, hyperband, asha: how new configurations are drawn", {"random", "tpe"});
   s.add_int("tune.num_trials", 20, "random, gp, tpe, asha: trials to start", 1, 1e6);
@@ -60,10 +82,18 @@ core::ConfigSchema tune_schema() {
   s.add_int("tune.eta", 3, "sha, hyperband, bohb: keep the best 1/eta at each rung", 2, 100);
   s.add_int("tune.reduction_factor", 4, "asha: promote the best 1/rf at each rung", 2, 100);
   s.add_int("tune.iterations", 1, "sha, hyperband, bohb: passes over the brackets", 1, 10000);
-  s.add_int("tune.budget_unit", 1, "trainable steps per budget unit (task rl: env steps)", 1, 9.0e15);
+  s.add_int("tune.budget_unit", 1, "task rl: env steps per budget unit (supervised: a unit is one epoch; synthetic: one step)", 1, 9.0e15);
   s.add_int("tune.parallel", 1, "trials trained side by side (each single-threaded)", 1, 1024);
   s.add_string("tune.metric", "final_return", "task rl: final_return (last 10 training episodes) or eval_return",
                {"final_return", "eval_return"});
+  s.add_int("tune.population", 4, "pbt, pb2: members trained side by side", 2, 100000);
+  s.add_int("tune.perturbation_interval", 1, "pbt, pb2: units of training between exploit/explore steps", 1, 9.0e15);
+  s.add_int("tune.burn_in", 0, "pbt, pb2: units before a member may be replaced", 0, 9.0e15);
+  s.add_float("tune.quantile_fraction", 0.25, "pbt, pb2: the bottom fraction copies the top fraction", 0.0, 0.5);
+  s.add_float("tune.resample_probability", 0.25, "pbt, pb2: chance that explore redraws a value", 0.0, 1.0);
+  s.add_float("tune.perturb_up", 1.2, "pbt: explore's upward factor", 1.0, 100.0);
+  s.add_float("tune.perturb_down", 0.8, "pbt: explore's downward factor", 0.0, 1.0);
+  s.add_bool("tune.synchronous", true, "pbt, pb2: perturb all members together (deterministic) or each as it finishes");
   s.add_int("tune.eval_episodes", 5, "task rl with eval_return: evaluation episodes per result", 1, 100000);
   s.allow_raw_section("search_space");
   return s;
@@ -90,16 +120,27 @@ int tune_command(const TuneOptions& options) {
 
   const std::string task = config.get_string("task");
   std::unique_ptr<core::TrialFactory> factory;
-  if (task == "rl") {
+  if (task == "rl" || task == "supervised") {
     const std::string base = resolve_path(config.get_string("base_config"), path);
-    if (base.empty()) config.fail("base_config", "task rl needs a base_config (a graybox train config)");
-    factory = make_rl_trial_factory(base, config.get_int("tune.budget_unit"), config.get_string("tune.metric"),
-                                    static_cast<int>(config.get_int("tune.eval_episodes")));
+    if (base.empty()) {
+      config.fail("base_config", "task " + task + " needs a base_config (a graybox " +
+                                     (task == "rl" ? "train" : "fit") + " config)");
+    }
+    if (task == "rl") {
+      factory = make_rl_trial_factory(base, config.get_int("tune.budget_unit"), config.get_string("tune.metric"),
+                                      static_cast<int>(config.get_int("tune.eval_episodes")));
+    } else {
+      factory = make_supervised_trial_factory(base);
+    }
     if (!options.resume) config.set("base_config", fs::absolute(base).string());
   } else {
     factory = tasks::make_synthetic_factory(task);
   }
   const core::SearchSpace space = core::SearchSpace::from_yaml(root["search_space"], path, &factory->schema());
+
+  if (config.get_string("tune.algorithm") == "pbt" || config.get_string("tune.algorithm") == "pb2") {
+    return population_tune(config, path, root, space, *factory, options);
+  }
 
   controllers::ControllerOptions co;
   co.algorithm = config.get_string("tune.algorithm");
@@ -116,16 +157,7 @@ int tune_command(const TuneOptions& options) {
   const std::uint64_t seed = static_cast<std::uint64_t>(config.get_int("seed"));
   auto controller = controllers::make_controller(co, space, seed);
 
-  if (out.empty()) out = default_run_path(path);
-  if (!options.resume && fs::exists(out + "/store.sqlite")) {
-    throw core::UserError(out + ": this directory already holds an experiment; pass --resume to continue it or choose another --out");
-  }
-  fs::create_directories(out);
-  if (!options.resume) {
-    YAML::Emitter space_yaml;
-    space_yaml << YAML::BeginMap << YAML::Key << "search_space" << YAML::Value << root["search_space"] << YAML::EndMap;
-    core::write_file_atomic(out + "/config.yaml", config.to_yaml() + space_yaml.c_str() + "\n");
-  }
+  out = open_experiment_dir(options, out, path, config, root);
   core::RunStore store(out + "/store.sqlite");
   const int parallel = options.parallel > 0 ? options.parallel : static_cast<int>(config.get_int("tune.parallel"));
   controllers::TuneRunner runner(*controller, *factory, store, out, seed, co.max_budget, parallel);
@@ -213,6 +245,110 @@ int tune_command(const TuneOptions& options) {
     std::printf("%zu results, total budget %lld, controller time %.3f s of %.1f s; run directory: %s\n",
                 runner.history().size(), static_cast<long long>(runner.total_units() * factory->unit()),
                 runner.controller_seconds(), wall, out.c_str());
+  }
+  return g_tune_stop != 0 ? 130 : 0;
+}
+
+// tune.algorithm pbt or pb2: a population, not a sequence of trials.
+int population_tune(core::Config& config, const std::string& path, const YAML::Node& root,
+                    const core::SearchSpace& space, const core::TrialFactory& factory, const TuneOptions& options) {
+  pbt::PbtOptions po;
+  po.algorithm = config.get_string("tune.algorithm");
+  po.population = static_cast<int>(config.get_int("tune.population"));
+  po.interval = config.get_int("tune.perturbation_interval");
+  po.burn_in = config.get_int("tune.burn_in");
+  po.max_budget = config.get_int("tune.max_budget");
+  po.quantile_fraction = config.get_float("tune.quantile_fraction");
+  po.explore.resample_probability = config.get_float("tune.resample_probability");
+  po.explore.perturb_up = config.get_float("tune.perturb_up");
+  po.explore.perturb_down = config.get_float("tune.perturb_down");
+  po.synchronous = config.get_bool("tune.synchronous");
+  po.parallel = options.parallel > 0 ? options.parallel : static_cast<int>(config.get_int("tune.parallel"));
+  const std::uint64_t seed = static_cast<std::uint64_t>(config.get_int("seed"));
+
+  const std::string out = open_experiment_dir(options, options.out, path, config, root);
+  core::RunStore store(out + "/store.sqlite");
+  pbt::PopulationRunner runner(po, space, factory, store, out, seed);
+  if (options.resume && runner.resume() && !options.quiet) {
+    std::fprintf(stderr, "resuming %s after round %d\n", out.c_str(), runner.rounds());
+  }
+  if (!options.quiet) {
+    std::fprintf(stderr, "tuning %s with %s: %d members, %zu dimensions, perturbing every %lld units, into %s\n",
+                 config.get_string("task").c_str(), po.algorithm.c_str(), po.population, space.size(),
+                 static_cast<long long>(po.interval), out.c_str());
+  }
+  std::signal(SIGINT, on_tune_signal);
+  std::signal(SIGTERM, on_tune_signal);
+  const auto started = std::chrono::steady_clock::now();
+  runner.run([&] {
+    if (!options.quiet && (po.synchronous || runner.rounds() % po.population == 0)) {
+      std::fprintf(stderr, "round %4d  steps", runner.rounds());
+      for (int i = 0; i < runner.size(); ++i) std::fprintf(stderr, " %lld", static_cast<long long>(runner.steps(i)));
+      std::fprintf(stderr, "  %s", factory.metric().c_str());
+      for (int i = 0; i < runner.size(); ++i) std::fprintf(stderr, " %.4g", runner.score(i));
+      std::fprintf(stderr, "\n");
+    }
+    return g_tune_stop == 0;
+  });
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const std::vector<pbt::Segment> chain = runner.export_lineage();
+
+  // history.csv: one row per member and interval.
+  {
+    std::ofstream csv(out + "/history.csv.tmp");
+    csv << "member,step," << factory.metric() << ",config\n";
+    csv.precision(10);
+    for (const auto& h : runner.history()) {
+      csv << h.member << ',' << h.step << ',' << h.score << ',' << csv_escape(h.config.dump()) << '\n';
+    }
+  }
+  fs::rename(out + "/history.csv.tmp", out + "/history.csv");
+
+  nlohmann::json summary;
+  const int best = runner.best();
+  summary["algorithm"] = po.algorithm;
+  summary["task"] = config.get_string("task");
+  summary["metric"] = factory.metric();
+  summary["mode"] = factory.maximize() ? "max" : "min";
+  summary["trials"] = runner.size();
+  summary["population"] = runner.size();
+  summary["rounds"] = runner.rounds();
+  summary["total_budget"] = runner.total_units();
+  summary["total_budget_units"] = runner.total_units() / factory.unit();
+  summary["wall_seconds"] = wall;
+  summary["train_seconds"] = runner.train_seconds();
+  summary["exploit_seconds"] = runner.exploit_seconds();
+  summary["controller_seconds"] = runner.decision_seconds();
+  summary["exploits"] = store.count_events("exploit");
+  summary["rollbacks"] = store.count_events("rollback");
+  summary["status"] = g_tune_stop != 0 ? "stopped" : "finished";
+  summary["lineage"] = {"lineage.json", "lineage.dot"};
+  summary["schedule"] = "schedules/best.yaml";
+  nlohmann::json scores = nlohmann::json::array();
+  for (int i = 0; i < runner.size(); ++i) {
+    scores.push_back(std::isfinite(runner.score(i)) ? nlohmann::json(runner.score(i)) : nlohmann::json());
+  }
+  summary["member_scores"] = scores;
+  if (best >= 0) {
+    summary["best_score"] = runner.score(best);
+    summary["best_member"] = best;
+    summary["best_trial"] = best;
+    summary["best_config"] = nlohmann::json::parse(space.to_json(runner.config(best)));
+    core::write_file_atomic(out + "/best.yaml",
+                            factory.config_yaml(space.overrides(runner.config(best)), runner.member_seed(best),
+                                                po.max_budget) +
+                                "# the best member's whole schedule: replay.file: schedules/best.yaml\n");
+  }
+  core::write_file_atomic(out + "/summary.json", summary.dump(2) + "\n");
+  if (!options.quiet) {
+    std::printf("%-7s %-10s %-14s %s\n", "member", "steps", factory.metric().c_str(), "configuration");
+    for (int i = 0; i < runner.size(); ++i) {
+      std::printf("%-7d %-10lld %-14.6g %s%s\n", i, static_cast<long long>(runner.steps(i)), runner.score(i),
+                  space.to_json(runner.config(i)).c_str(), i == best ? "  (best)" : "");
+    }
+    std::printf("best member %d: %zu stretches in its ancestry; total budget %lld, exploit %.3f s, decisions %.3f s of %.1f s; run directory: %s\n",
+                best, chain.size(), static_cast<long long>(runner.total_units()), runner.exploit_seconds(),
+                runner.decision_seconds(), wall, out.c_str());
   }
   return g_tune_stop != 0 ? 130 : 0;
 }

@@ -12,12 +12,6 @@
 
 namespace {
 
-class NullSink : public graybox::core::MetricSink {
- public:
-  void metric(std::int64_t, const std::string&, double) override {}
-  void event(std::int64_t, const std::string&, const std::string&) override {}
-};
-
 double measure(const std::string& env_id, long long steps, int num_envs, int threads, int num_steps,
                int update_threads) {
   using namespace graybox;
@@ -29,7 +23,7 @@ double measure(const std::string& env_id, long long steps, int num_envs, int thr
        "agent.num_steps=" + std::to_string(num_steps),
        "agent.update_threads=" + std::to_string(update_threads)});
   tasks::RlTask task(tasks::rl_task_config(config));
-  NullSink sink;
+  graybox::core::NullSink sink;
   const auto start = std::chrono::steady_clock::now();
   while (task.iterate(sink)) {
   }

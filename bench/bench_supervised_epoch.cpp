@@ -18,12 +18,6 @@ namespace {
 using namespace graybox;
 using Clock = std::chrono::steady_clock;
 
-class NullSink : public core::MetricSink {
- public:
-  void metric(std::int64_t, const std::string&, double) override {}
-  void event(std::int64_t, const std::string&, const std::string&) override {}
-};
-
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 double python_epoch_seconds() {
@@ -54,7 +48,7 @@ int main(int argc, char** argv) {
   const core::Config config = core::Config::load(config_path, schema);
   optim::set_torch_threads(static_cast<int>(config.get_int("torch_threads")));
   tasks::SupervisedTask task(tasks::supervised_task_config(config));
-  NullSink sink;
+  core::NullSink sink;
 
   task.train(20, sink);  // warm up allocators and caches
   const std::int64_t steps = task.steps_per_epoch();

@@ -17,12 +17,6 @@ namespace {
 
 using namespace graybox;
 
-class NullSink final : public core::MetricSink {
- public:
-  void metric(std::int64_t, const std::string&, double) override {}
-  void event(std::int64_t, const std::string&, const std::string&) override {}
-};
-
 // Runs one experiment; returns (budget spent, best full-budget value so far) after each result.
 std::vector<std::pair<std::int64_t, double>> run(const std::string& task, const std::string& algorithm,
                                                  std::uint64_t seed, std::int64_t budget_limit) {
@@ -47,7 +41,7 @@ std::vector<std::pair<std::int64_t, double>> run(const std::string& task, const 
   std::vector<std::pair<std::int64_t, double>> curve;
   std::int64_t spent = 0;
   double best = INFINITY;
-  NullSink sink;
+  graybox::core::NullSink sink;
   while (spent < budget_limit) {
     const auto s = controller->suggest();
     if (s.kind != controllers::Suggestion::Kind::kJob) break;

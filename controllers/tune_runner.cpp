@@ -15,12 +15,6 @@ namespace fs = std::filesystem;
 namespace graybox::controllers {
 namespace {
 
-class NullSink final : public core::MetricSink {
- public:
-  void metric(std::int64_t, const std::string&, double) override {}
-  void event(std::int64_t, const std::string&, const std::string&) override {}
-};
-
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
@@ -79,7 +73,7 @@ TrialResult TuneRunner::execute(const Job& job) {
     const std::string dir = trial_dir(job.trial);
     if (fs::exists(dir + "/done")) trainable->load(dir);
     const std::int64_t target = job.budget * factory_.unit();
-    NullSink sink;
+    core::NullSink sink;
     if (trainable->steps_done() < target) trainable->train(target - trainable->steps_done(), sink);
     result.score = factory_.score(*trainable);
     if (!std::isfinite(result.score)) {

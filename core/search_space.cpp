@@ -301,7 +301,9 @@ std::string SearchSpace::to_json(const Configuration& c) const {
   for (std::size_t i = 0; i < dims_.size(); ++i) {
     if (std::isnan(c.values[i])) continue;
     const Dimension& d = dims_[i];
-    if (d.type == DimensionType::kFloat || d.type == DimensionType::kInt) {
+    if (d.type == DimensionType::kInt) {
+      j[d.name] = static_cast<long long>(c.values[i]);
+    } else if (d.type == DimensionType::kFloat) {
       j[d.name] = c.values[i];
     } else {
       const std::string& s = d.choices[static_cast<std::size_t>(c.values[i])];

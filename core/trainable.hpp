@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,13 @@ class MetricSink {
   virtual ~MetricSink() = default;
   virtual void metric(std::int64_t step, const std::string& name, double value) = 0;
   virtual void event(std::int64_t step, const std::string& kind, const std::string& detail) = 0;
+};
+
+// A sink that drops everything (benchmarks, trials whose per-step metrics nobody reads).
+class NullSink final : public MetricSink {
+ public:
+  void metric(std::int64_t, const std::string&, double) override {}
+  void event(std::int64_t, const std::string&, const std::string&) override {}
 };
 
 struct EvalResult {
@@ -44,6 +52,26 @@ class Trainable {
   // Complete state into / from a directory that already exists.
   virtual void save(const std::string& dir) const = 0;
   virtual void load(const std::string& dir) = 0;
+
+  // Becomes a copy of `other` (a trainable of the same task and shape): weights, optimizer
+  // moments, normaliser statistics, RNG, counters and hyperparameters. PBT's exploit step. The
+  // default goes through a temporary directory (save, then load); tasks that can, override it
+  // with an in-memory copy. Throws std::invalid_argument for a trainable of another kind.
+  virtual void copy_state_from(const Trainable& other) {
+    namespace fs = std::filesystem;
+    const fs::path dir = fs::temp_directory_path() /
+                         ("graybox-copy-" + std::to_string(reinterpret_cast<std::uintptr_t>(this)));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    try {
+      other.save(dir.string());
+      load(dir.string());
+    } catch (...) {
+      fs::remove_all(dir);
+      throw;
+    }
+    fs::remove_all(dir);
+  }
 };
 
 }  // namespace graybox::core

@@ -26,6 +26,10 @@ class TrialFactory {
   virtual double score(Trainable& trainable) const = 0;
   virtual std::string metric() const = 0;
   virtual bool maximize() const = 0;
+  // The Hyperparameters name under which a search-space key (a config key) reaches a running
+  // trainable through set_hyperparameters, or "" if the key cannot change during training
+  // (e.g. a network size). Population-based training needs every tuned key to have one.
+  virtual std::string hyperparameter_name(const std::string& key) const { return key; }
   // A config file that reproduces the trial as a single run.
   virtual std::string config_yaml(const std::vector<std::string>& overrides, std::uint64_t seed,
                                   std::int64_t max_units) const = 0;

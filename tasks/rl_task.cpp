@@ -267,6 +267,32 @@ std::vector<float> RlTask::current_mean_actions() {
   return out;
 }
 
+void RlTask::copy_state_from(const core::Trainable& other) {
+  const auto* o = dynamic_cast<const RlTask*>(&other);
+  if (!o) throw std::invalid_argument("copy_state_from: the other trainable is not an RL task");
+  if (o == this) return;
+  if (o->config_.env_id != config_.env_id || o->config_.num_envs != config_.num_envs) {
+    throw std::invalid_argument("copy_state_from: the other task runs " + o->config_.env_id + " with " +
+                                std::to_string(o->config_.num_envs) + " envs, not " + config_.env_id + " with " +
+                                std::to_string(config_.num_envs));
+  }
+  agent_->copy_from(*o->agent_);
+  vec_->set_state(o->vec_->state());
+  obs_norm_.rms = o->obs_norm_.rms;
+  reward_scaler_.rms = o->reward_scaler_.rms;
+  reward_scaler_.returns = o->reward_scaler_.returns;
+  rng_ = o->rng_;
+  obs_raw_ = o->obs_raw_;
+  obs_ = o->obs_;
+  next_done_ = o->next_done_;
+  global_step_ = o->global_step_;
+  iteration_ = o->iteration_;
+  episodes_ = o->episodes_;
+  unstable_ = o->unstable_;
+  recent_returns_ = o->recent_returns_;
+  hp_ = o->hp_;
+}
+
 namespace {
 
 json rms_to_json(const agents::RunningMeanStd& rms) {

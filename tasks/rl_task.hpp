@@ -59,6 +59,9 @@ class RlTask : public core::Trainable {
   core::EvalResult evaluate(int episodes, const EvalObserver& observer);
   void save(const std::string& dir) const override;
   void load(const std::string& dir) override;
+  // In memory: networks and Adam moments (PpoAgent::copy_from), normaliser statistics, RNG, every
+  // env's physics state, counters. The seed and the rest of the config stay this task's own.
+  void copy_state_from(const core::Trainable& other) override;
 
   // One iteration (rollout + update). Returns false if the run is finished.
   bool iterate(core::MetricSink& sink);

@@ -91,6 +91,14 @@ class SyntheticTrainable final : public core::Trainable {
     }
   }
 
+  void copy_state_from(const core::Trainable& other) override {
+    const auto* o = dynamic_cast<const SyntheticTrainable*>(&other);
+    if (!o) throw std::invalid_argument("copy_state_from: the other trainable is not a synthetic objective");
+    x_ = o->x_;
+    steps_ = o->steps_;
+    hp_ = o->hp_;
+  }
+
   double value() const {
     const double f = objective_.value(x_);
     if (!objective_.multi_fidelity) return f;

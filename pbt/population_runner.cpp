@@ -1,0 +1,498 @@
+#include "pbt/population_runner.hpp"
+
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+#include <tbb/task_group.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "core/error.hpp"
+#include "core/files.hpp"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace graybox::pbt {
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+json number(double v) { return std::isfinite(v) ? json(v) : json(); }
+double number(const json& j) { return j.is_null() ? std::nan("") : j.get<double>(); }
+
+json values_json(const core::Configuration& c) {
+  json out = json::array();
+  for (const double v : c.values) out.push_back(number(v));
+  return out;
+}
+
+core::Configuration values_from(const json& j) {
+  core::Configuration c;
+  for (const auto& v : j) c.values.push_back(number(v));
+  return c;
+}
+
+}  // namespace
+
+struct PopulationRunner::Member {
+  int id = 0;
+  core::Configuration config;
+  std::unique_ptr<core::Trainable> trainable;
+  std::unique_ptr<core::Trainable> snapshot;  // async: the state after its last good interval
+  double score = std::nan("");                // the task's metric after the latest interval
+  double gain_before = std::nan("");          // PB2: the gain at the start of the interval
+  std::string checkpoint;                     // the last committed checkpoint directory
+};
+
+PopulationRunner::PopulationRunner(const PbtOptions& options, const core::SearchSpace& space,
+                                   const core::TrialFactory& factory, core::RunStore& store, std::string dir,
+                                   std::uint64_t seed)
+    : options_(options), space_(space), factory_(factory), store_(store), dir_(std::move(dir)), seed_(seed),
+      rng_(core::derive_seed(seed, core::Stream::kController)) {
+  if (options_.population < 2) throw core::UserError("tune.population: PBT needs at least 2 members");
+  if (options_.interval < 1) throw core::UserError("tune.perturbation_interval: must be at least 1 unit");
+  options_.parallel = std::max(1, options_.parallel);
+  fs::create_directories(dir_ + "/members");
+}
+
+PopulationRunner::~PopulationRunner() = default;
+
+std::uint64_t PopulationRunner::member_seed(int member) const {
+  return core::derive_seed(seed_, core::Stream::kTrial, static_cast<std::uint64_t>(member));
+}
+
+const core::Configuration& PopulationRunner::config(int member) const { return members_.at(member)->config; }
+double PopulationRunner::score(int member) const { return members_.at(member)->score; }
+std::int64_t PopulationRunner::steps(int member) const { return members_.at(member)->trainable->steps_done(); }
+
+double PopulationRunner::loss_of(double score) const {
+  if (!std::isfinite(score)) return std::nan("");
+  return factory_.maximize() ? -score : score;
+}
+
+int PopulationRunner::best() const {
+  int best = -1;
+  for (const auto& m : members_) {
+    const double l = loss_of(m->score);
+    if (!std::isnan(l) && (best < 0 || l < loss_of(members_[best]->score))) best = m->id;
+  }
+  return best;
+}
+
+// The member's configuration reaches its trainable as hyperparameters.
+void PopulationRunner::apply_config(Member& m) {
+  core::Hyperparameters hp = m.trainable->hyperparameters();
+  for (std::size_t i = 0; i < space_.size(); ++i) {
+    if (std::isnan(m.config.values[i])) continue;
+    const auto& d = space_.dims()[i];
+    const std::string name = factory_.hyperparameter_name(d.name);
+    if (name.empty() || !hp.has(name)) {
+      throw core::UserError("search_space." + d.name + ": not a hyperparameter that can change during training, so " +
+                            options_.algorithm + " cannot tune it");
+    }
+    const std::string text = space_.text(m.config, i);
+    double value = m.config.values[i];
+    if (d.type == core::DimensionType::kCategorical || d.type == core::DimensionType::kFixed) {
+      try {
+        value = std::stod(text);
+      } catch (const std::exception&) {
+        if (text == "true" || text == "false") {
+          value = text == "true" ? 1.0 : 0.0;
+        } else {
+          throw core::UserError("search_space." + d.name + ": the choice '" + text + "' is not a number");
+        }
+      }
+    }
+    hp.set(name, value);
+  }
+  m.trainable->set_hyperparameters(hp);
+}
+
+core::Configuration PopulationRunner::new_config(int member, const core::Configuration& from, double t, double gain) {
+  core::Configuration next = explore(space_, from, options_.explore, rng_);
+  if (options_.algorithm != "pb2") return next;
+  // PB2 picks the numeric values; categoricals keep explore's choice.
+  std::vector<Pb2Running> running;
+  for (const auto& m : members_) {
+    if (m->id == member || !std::isfinite(m->score)) continue;
+    running.push_back({static_cast<double>(m->trainable->steps_done()) / static_cast<double>(factory_.unit()),
+                       factory_.maximize() ? m->score : -m->score, m->config});
+  }
+  std::vector<Pb2Point> recent(pb2_data_.end() - std::min<std::ptrdiff_t>(1000, static_cast<std::ptrdiff_t>(pb2_data_.size())),
+                               pb2_data_.end());
+  if (recent.size() < 2) return next;
+  return pb2_suggest(space_, recent, running, t, gain, next, rng_);
+}
+
+void PopulationRunner::train_member(Member& m, std::int64_t units) {
+  core::NullSink sink;
+  const std::int64_t target = std::min(options_.max_budget * factory_.unit(), m.trainable->steps_done() + units * factory_.unit());
+  if (m.trainable->steps_done() < target && !m.trainable->finished()) {
+    m.trainable->train(target - m.trainable->steps_done(), sink);
+  }
+  double s = std::nan("");
+  try {
+    s = factory_.score(*m.trainable);
+  } catch (const std::exception&) {
+  }
+  m.score = std::isfinite(s) ? s : std::nan("");
+}
+
+void PopulationRunner::save_checkpoint(Member& m, const std::string& tag) {
+  const std::string dir = dir_ + "/members/" + std::to_string(m.id) + "/" + tag;
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  m.trainable->save(dir);
+  m.checkpoint = dir;
+}
+
+void PopulationRunner::commit(const std::vector<std::string>& obsolete) {
+  json members = json::array();
+  for (const auto& m : members_) {
+    members.push_back({{"config", values_json(m->config)}, {"score", number(m->score)},
+                       {"gain_before", number(m->gain_before)}, {"checkpoint", m->checkpoint},
+                       {"steps", m->trainable->steps_done()}});
+    const std::int64_t units = m->trainable->steps_done() / factory_.unit();
+    store_.upsert_trial({m->id, space_.to_json(m->config), units, std::isfinite(m->score) ? loss_of(m->score) : INFINITY,
+                         m->score, std::isfinite(m->score) ? "ok" : "diverged"});
+  }
+  json lineage = json::array();
+  for (const auto& e : lineage_) lineage.push_back(e.to_json());
+  json history = json::array();
+  for (const auto& h : history_) history.push_back({h.member, h.step, number(h.score), h.config});
+  json pb2 = json::array();
+  for (const auto& p : pb2_data_) pb2.push_back({p.t, p.score_before, values_json(p.config), p.y});
+  std::set<std::string> tuned;
+  for (const auto& d : space_.dims()) tuned.insert(factory_.hyperparameter_name(d.name));
+  const json state{{"round", round_},       {"rng", rng_.state()},          {"total_units", total_units_},
+                   {"members", members},    {"lineage", lineage},           {"history", history},
+                   {"pb2", pb2},            {"train_seconds", train_seconds_}, {"exploit_seconds", exploit_seconds_},
+                   {"decision_seconds", decision_seconds_}, {"metric", factory_.metric()},
+                   {"maximize", factory_.maximize()}, {"tuned", tuned}};
+  store_.set_meta_on_commit("pbt_state", state.dump());
+  store_.commit();
+  for (const auto& dir : obsolete) fs::remove_all(dir);
+}
+
+bool PopulationRunner::resume() {
+  const std::string text = store_.meta("pbt_state");
+  if (text.empty()) return false;
+  const json state = json::parse(text);
+  round_ = state.at("round").get<int>();
+  rng_.set_state(state.at("rng").get<std::string>());
+  total_units_ = state.at("total_units").get<std::int64_t>();
+  train_seconds_ = state.at("train_seconds").get<double>();
+  exploit_seconds_ = state.at("exploit_seconds").get<double>();
+  decision_seconds_ = state.at("decision_seconds").get<double>();
+  lineage_.clear();
+  for (const auto& e : state.at("lineage")) lineage_.push_back(LineageEvent::from_json(e));
+  history_.clear();
+  for (const auto& h : state.at("history")) {
+    history_.push_back({h[0].get<int>(), h[1].get<std::int64_t>(), number(h[2]), h[3]});
+  }
+  pb2_data_.clear();
+  for (const auto& p : state.at("pb2")) {
+    pb2_data_.push_back({p[0].get<double>(), p[1].get<double>(), values_from(p[2]), p[3].get<double>()});
+  }
+  members_.clear();
+  int id = 0;
+  for (const auto& j : state.at("members")) {
+    auto m = std::make_unique<Member>();
+    m->id = id;
+    m->config = values_from(j.at("config"));
+    m->score = number(j.at("score"));
+    m->gain_before = number(j.at("gain_before"));
+    m->checkpoint = j.at("checkpoint").get<std::string>();
+    m->trainable = factory_.make(space_.overrides(m->config), member_seed(id), options_.max_budget);
+    m->trainable->load(m->checkpoint);
+    apply_config(*m);
+    members_.push_back(std::move(m));
+    ++id;
+  }
+  return true;
+}
+
+void PopulationRunner::start() {
+  for (int i = 0; i < options_.population; ++i) {
+    auto m = std::make_unique<Member>();
+    m->id = i;
+    m->config = space_.sample(rng_);
+    m->trainable = factory_.make(space_.overrides(m->config), member_seed(i), options_.max_budget);
+    apply_config(*m);
+    LineageEvent e;
+    e.kind = "start";
+    e.member = i;
+    e.new_config = json::parse(space_.to_json(m->config));
+    e.hyperparameters = m->trainable->hyperparameters().values();
+    e.member_score = e.donor_score = std::nan("");
+    store_.add_event(i, 0, "start", e.to_json().dump());
+    lineage_.push_back(e);
+    save_checkpoint(*m, "r0");
+    members_.push_back(std::move(m));
+  }
+  commit({});
+}
+
+void PopulationRunner::run(const std::function<bool()>& on_round) {
+  if (members_.empty()) start();
+  if (options_.synchronous) {
+    run_synchronous(on_round);
+  } else {
+    run_asynchronous(on_round);
+  }
+}
+
+void PopulationRunner::run_synchronous(const std::function<bool()>& on_round) {
+  tbb::task_arena arena(options_.parallel);
+  const std::int64_t unit = factory_.unit();
+  const std::int64_t end = options_.max_budget * unit;
+  const auto all_done = [&] {
+    for (const auto& m : members_) {
+      if (m->trainable->steps_done() < end && !m->trainable->finished()) return false;
+    }
+    return true;
+  };
+  while (!all_done()) {
+    std::vector<std::int64_t> before(members_.size());
+    for (std::size_t i = 0; i < members_.size(); ++i) before[i] = members_[i]->trainable->steps_done();
+    const auto train_start = std::chrono::steady_clock::now();
+    arena.execute([&] {
+      tbb::parallel_for(std::size_t{0}, members_.size(), [&](std::size_t i) { train_member(*members_[i], options_.interval); },
+                        tbb::simple_partitioner());
+    });
+    train_seconds_ += seconds_since(train_start);
+    ++round_;
+
+    const auto decide_start = std::chrono::steady_clock::now();
+    double copy_seconds = 0.0;
+    std::vector<double> losses(members_.size(), std::nan(""));
+    for (auto& m : members_) {
+      const std::int64_t now = m->trainable->steps_done();
+      const double trained = static_cast<double>(now - before[m->id]) / static_cast<double>(unit);
+      total_units_ += now - before[m->id];
+      const json config = json::parse(space_.to_json(m->config));
+      history_.push_back({m->id, now, m->score, config});
+      store_.add_metric(m->id, now, "pbt/score", m->score);
+      const double gain = factory_.maximize() ? m->score : -m->score;
+      if (std::isfinite(gain) && std::isfinite(m->gain_before) && trained > 0) {
+        pb2_data_.push_back({static_cast<double>(now) / static_cast<double>(unit), m->gain_before, m->config,
+                             (gain - m->gain_before) / trained});
+        if (pb2_data_.size() > 1000) pb2_data_.erase(pb2_data_.begin());
+      }
+      if (now >= options_.burn_in * unit) losses[m->id] = loss_of(m->score);
+    }
+    {
+      // Divergence: back to the last good state, then away from the values that diverged (also
+      // in the last round: the member then trains that interval again).
+      for (auto& m : members_) {
+        if (std::isfinite(m->score)) continue;
+        const std::int64_t diverged_at = m->trainable->steps_done();
+        m->trainable->load(m->checkpoint);
+        LineageEvent e;
+        e.kind = "rollback";
+        e.member = m->id;
+        e.member_step = diverged_at;
+        e.donor_step = m->trainable->steps_done();
+        e.old_config = json::parse(space_.to_json(m->config));
+        m->config = new_config(m->id, m->config, static_cast<double>(e.donor_step) / static_cast<double>(unit), m->gain_before);
+        apply_config(*m);
+        e.new_config = json::parse(space_.to_json(m->config));
+        e.hyperparameters = m->trainable->hyperparameters().values();
+        e.member_score = e.donor_score = std::nan("");
+        store_.add_event(m->id, diverged_at, "rollback", e.to_json().dump());
+        lineage_.push_back(e);
+        m->gain_before = std::nan("");
+      }
+    }
+    if (!all_done()) {
+      for (const Exploit& x : select_exploits(losses, options_.quantile_fraction, rng_)) {
+        Member& loser = *members_[x.member];
+        const Member& donor = *members_[x.donor];
+        LineageEvent e;
+        e.kind = "exploit";
+        e.member = loser.id;
+        e.donor = donor.id;
+        e.member_step = loser.trainable->steps_done();
+        e.donor_step = donor.trainable->steps_done();
+        e.member_score = loser.score;
+        e.donor_score = donor.score;
+        e.old_config = json::parse(space_.to_json(loser.config));
+        const auto copy_start = std::chrono::steady_clock::now();
+        loser.trainable->copy_state_from(*donor.trainable);
+        copy_seconds += seconds_since(copy_start);
+        loser.score = donor.score;
+        const double gain = factory_.maximize() ? donor.score : -donor.score;
+        loser.config = new_config(loser.id, donor.config, static_cast<double>(e.donor_step) / static_cast<double>(unit), gain);
+        apply_config(loser);
+        e.new_config = json::parse(space_.to_json(loser.config));
+        e.hyperparameters = loser.trainable->hyperparameters().values();
+        store_.add_event(loser.id, e.member_step, "exploit", e.to_json().dump());
+        for (const auto& [name, value] : e.hyperparameters) store_.add_hyperparameter(loser.id, e.donor_step, name, value);
+        lineage_.push_back(e);
+      }
+    }
+    for (auto& m : members_) {
+      if (std::isfinite(m->score)) m->gain_before = factory_.maximize() ? m->score : -m->score;
+    }
+    exploit_seconds_ += copy_seconds;
+    decision_seconds_ += seconds_since(decide_start) - copy_seconds;
+
+    std::vector<std::string> obsolete;
+    for (auto& m : members_) {
+      obsolete.push_back(m->checkpoint);
+      save_checkpoint(*m, "r" + std::to_string(round_));
+    }
+    commit(obsolete);
+    if (on_round && !on_round()) return;
+  }
+}
+
+// Async: called with mutex_ held after member m finished an interval.
+void PopulationRunner::after_interval(Member& m, double trained_units) {
+  const std::int64_t unit = factory_.unit();
+  const std::int64_t now = m.trainable->steps_done();
+  total_units_ += static_cast<std::int64_t>(trained_units * static_cast<double>(unit));
+  history_.push_back({m.id, now, m.score, json::parse(space_.to_json(m.config))});
+  store_.add_metric(m.id, now, "pbt/score", m.score);
+  const double gain = factory_.maximize() ? m.score : -m.score;
+  if (std::isfinite(gain) && std::isfinite(m.gain_before) && trained_units > 0) {
+    pb2_data_.push_back({static_cast<double>(now) / static_cast<double>(unit), m.gain_before, m.config,
+                         (gain - m.gain_before) / trained_units});
+    if (pb2_data_.size() > 1000) pb2_data_.erase(pb2_data_.begin());
+  }
+  const bool done = now >= options_.max_budget * unit || m.trainable->finished();
+  const auto decide_start = std::chrono::steady_clock::now();
+  double copy_seconds = 0.0;
+  if (!std::isfinite(m.score) && !done) {
+    LineageEvent e;
+    e.kind = "rollback";
+    e.member = m.id;
+    e.member_step = now;
+    m.trainable->copy_state_from(*m.snapshot);
+    e.donor_step = m.trainable->steps_done();
+    e.old_config = json::parse(space_.to_json(m.config));
+    m.config = new_config(m.id, m.config, static_cast<double>(e.donor_step) / static_cast<double>(unit), m.gain_before);
+    apply_config(m);
+    e.new_config = json::parse(space_.to_json(m.config));
+    e.hyperparameters = m.trainable->hyperparameters().values();
+    e.member_score = e.donor_score = std::nan("");
+    store_.add_event(m.id, now, "rollback", e.to_json().dump());
+    lineage_.push_back(e);
+    m.gain_before = std::nan("");
+  } else if (std::isfinite(m.score)) {
+    m.snapshot->copy_state_from(*m.trainable);
+    m.gain_before = gain;
+    std::vector<double> losses(members_.size(), std::nan(""));
+    for (const auto& o : members_) {
+      if (o->trainable && o->snapshot->steps_done() >= options_.burn_in * unit) losses[o->id] = loss_of(o->score);
+    }
+    if (!done && now >= options_.burn_in * unit) {
+      for (const Exploit& x : select_exploits(losses, options_.quantile_fraction, rng_)) {
+        if (x.member != m.id) continue;
+        const Member& donor = *members_[x.donor];
+        LineageEvent e;
+        e.kind = "exploit";
+        e.member = m.id;
+        e.donor = donor.id;
+        e.member_step = now;
+        e.member_score = m.score;
+        e.donor_score = donor.score;
+        e.old_config = json::parse(space_.to_json(m.config));
+        const auto copy_start = std::chrono::steady_clock::now();
+        m.trainable->copy_state_from(*donor.snapshot);  // the donor's last finished interval
+        copy_seconds += seconds_since(copy_start);
+        e.donor_step = m.trainable->steps_done();
+        m.score = donor.score;
+        const double donor_gain = factory_.maximize() ? donor.score : -donor.score;
+        m.gain_before = donor_gain;
+        m.config = new_config(m.id, donor.config, static_cast<double>(e.donor_step) / static_cast<double>(unit), donor_gain);
+        apply_config(m);
+        e.new_config = json::parse(space_.to_json(m.config));
+        e.hyperparameters = m.trainable->hyperparameters().values();
+        store_.add_event(m.id, now, "exploit", e.to_json().dump());
+        lineage_.push_back(e);
+      }
+    }
+  }
+  exploit_seconds_ += copy_seconds;
+  decision_seconds_ += seconds_since(decide_start) - copy_seconds;
+  const std::string old = m.checkpoint;
+  save_checkpoint(m, "s" + std::to_string(m.trainable->steps_done()) + "-" + std::to_string(history_.size()));
+  commit({old});
+}
+
+void PopulationRunner::run_asynchronous(const std::function<bool()>& on_round) {
+  const std::int64_t end = options_.max_budget * factory_.unit();
+  for (auto& m : members_) {
+    m->snapshot = factory_.make(space_.overrides(m->config), member_seed(m->id), options_.max_budget);
+    m->snapshot->copy_state_from(*m->trainable);
+  }
+  tbb::task_arena arena(options_.parallel);
+  tbb::task_group group;
+  bool stop = false;
+  // One task per member interval, so more members than threads take turns fairly.
+  std::function<void(int)> step = [&](int id) {
+    Member& m = *members_[id];
+    const std::int64_t before = m.trainable->steps_done();
+    const auto t0 = std::chrono::steady_clock::now();
+    train_member(m, options_.interval);
+    const double trained = static_cast<double>(m.trainable->steps_done() - before) / static_cast<double>(factory_.unit());
+    std::lock_guard<std::mutex> lock(mutex_);
+    train_seconds_ += seconds_since(t0);
+    after_interval(m, trained);
+    ++round_;
+    if (on_round && !on_round()) stop = true;
+    if (!stop && m.trainable->steps_done() < end && !m.trainable->finished()) group.run([&step, id] { step(id); });
+  };
+  arena.execute([&] {
+    for (auto& m : members_) {
+      if (m->trainable->steps_done() < end && !m->trainable->finished()) group.run([&step, id = m->id] { step(id); });
+    }
+    group.wait();
+  });
+}
+
+std::vector<Segment> PopulationRunner::export_lineage() const {
+  const int b = best();
+  std::vector<Segment> chain;
+  std::map<int, double> finals;
+  for (const auto& m : members_) finals[m->id] = m->score;
+  if (b >= 0) chain = ancestry(lineage_, b, members_[b]->trainable->steps_done());
+  json j;
+  j["best_member"] = b;
+  j["metric"] = factory_.metric();
+  j["maximize"] = factory_.maximize();
+  j["members"] = json::array();
+  for (const auto& m : members_) {
+    j["members"].push_back({{"member", m->id}, {"score", number(m->score)}, {"steps", m->trainable->steps_done()},
+                            {"config", json::parse(space_.to_json(m->config))}});
+  }
+  j["events"] = json::array();
+  for (const auto& e : lineage_) j["events"].push_back(e.to_json());
+  j["best_ancestry"] = json::array();
+  for (const auto& s : chain) {
+    j["best_ancestry"].push_back({{"member", s.member}, {"from", s.from}, {"to", s.to}, {"config", s.config},
+                                  {"hyperparameters", s.hyperparameters}});
+  }
+  core::write_file_atomic(dir_ + "/lineage.json", j.dump(2) + "\n");
+  core::write_file_atomic(dir_ + "/lineage.dot", lineage_dot(lineage_, finals, chain));
+  HyperparameterSchedules schedules;
+  // Only the tuned hyperparameters: the rest never change.
+  std::set<std::string> tuned;
+  for (const auto& d : space_.dims()) tuned.insert(factory_.hyperparameter_name(d.name));
+  for (auto& [name, points] : schedule_of(chain)) {
+    if (tuned.count(name)) schedules.points[name] = points;
+  }
+  fs::create_directories(dir_ + "/schedules");
+  write_schedules(dir_ + "/schedules/best.yaml", schedules);
+  return chain;
+}
+
+}  // namespace graybox::pbt

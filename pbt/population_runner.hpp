@@ -1,0 +1,114 @@
+// PopulationRunner: population-based training (PBT, PB2) of N members of one trainable.
+//
+// Synchronous mode: each round every member trains one perturbation interval (TBB, `parallel`
+// at a time), then, in member order on one thread: members with a non-finite score are rolled
+// back to their last checkpoint and explore from their own values; the rest are ranked, the
+// bottom quantile copies donors from the top (in memory: Trainable::copy_state_from) and explores.
+// Every random draw comes from one seeded stream, so the run depends only on the seed.
+// Each member's state is then written to members/<i>/r<round>/ and the population's state is
+// committed to the store together with the round's results, so --resume continues after the
+// last committed round and reaches the same final scores as a run that was never stopped.
+//
+// Asynchronous mode: a member that finishes an interval compares itself with the latest scores
+// of the others at once (it copies a donor's state as of the donor's last finished interval),
+// so no member waits for the slowest; the result depends on timing.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/rng.hpp"
+#include "core/run_store.hpp"
+#include "core/search_space.hpp"
+#include "core/trial_factory.hpp"
+#include "pbt/explore.hpp"
+#include "pbt/lineage.hpp"
+#include "pbt/pb2.hpp"
+
+namespace graybox::pbt {
+
+struct PbtOptions {
+  std::string algorithm = "pbt";  // pbt or pb2
+  int population = 4;
+  std::int64_t interval = 1;      // units between perturbations
+  std::int64_t burn_in = 0;       // units before the first perturbation
+  std::int64_t max_budget = 1;    // units per member
+  double quantile_fraction = 0.25;
+  ExploreOptions explore;
+  bool synchronous = true;
+  int parallel = 1;
+};
+
+struct MemberRecord {  // one member's score after an interval
+  int member = 0;
+  std::int64_t step = 0;  // trainable steps
+  double score = 0.0;
+  nlohmann::json config;
+};
+
+class PopulationRunner {
+ public:
+  PopulationRunner(const PbtOptions& options, const core::SearchSpace& space, const core::TrialFactory& factory,
+                   core::RunStore& store, std::string dir, std::uint64_t seed);
+  ~PopulationRunner();
+
+  // Restores the population from the store and the members' checkpoints; false if nothing was
+  // committed yet.
+  bool resume();
+  // Runs until every member has max_budget units, or until on_round (called after each
+  // committed round; async: after each committed interval) returns false.
+  void run(const std::function<bool()>& on_round = {});
+
+  int size() const { return static_cast<int>(members_.size()); }
+  const core::Configuration& config(int member) const;
+  double score(int member) const;            // the latest (NaN before the first interval)
+  std::int64_t steps(int member) const;      // trainable steps
+  int best() const;                          // the member with the best latest score
+  const std::vector<LineageEvent>& lineage() const { return lineage_; }
+  const std::vector<MemberRecord>& history() const { return history_; }
+  std::int64_t total_units() const { return total_units_; }
+  int rounds() const { return round_; }
+  double train_seconds() const { return train_seconds_; }
+  double exploit_seconds() const { return exploit_seconds_; }    // in-memory copies
+  double decision_seconds() const { return decision_seconds_; }  // selection, explore, PB2
+  std::uint64_t member_seed(int member) const;
+
+  // Writes lineage.json, lineage.dot and schedules/best.yaml into the run directory; returns
+  // the best member's ancestry.
+  std::vector<Segment> export_lineage() const;
+
+ private:
+  struct Member;
+  void start();
+  void apply_config(Member& m);
+  double loss_of(double score) const;
+  core::Configuration new_config(int member, const core::Configuration& from, double t, double gain);
+  void train_member(Member& m, std::int64_t units);
+  void save_checkpoint(Member& m, const std::string& tag);
+  void commit(const std::vector<std::string>& obsolete);
+  void run_synchronous(const std::function<bool()>& on_round);
+  void run_asynchronous(const std::function<bool()>& on_round);
+  void after_interval(Member& m, double gain_before);  // async: decide for one member
+
+  PbtOptions options_;
+  const core::SearchSpace& space_;
+  const core::TrialFactory& factory_;
+  core::RunStore& store_;
+  std::string dir_;
+  std::uint64_t seed_;
+  core::Rng rng_;
+  std::vector<std::unique_ptr<Member>> members_;
+  std::vector<LineageEvent> lineage_;
+  std::vector<MemberRecord> history_;
+  std::vector<Pb2Point> pb2_data_;
+  std::int64_t total_units_ = 0;
+  int round_ = 0;
+  double train_seconds_ = 0.0, exploit_seconds_ = 0.0, decision_seconds_ = 0.0;
+  std::mutex mutex_;  // async: the population's shared state
+};
+
+}  // namespace graybox::pbt

@@ -1,0 +1,205 @@
+// The population runner on synthetic trainables: lineage consistency, resume equality, NaN
+// rollback, schedule export and replay, async mode.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "core/files.hpp"
+#include "pbt/population_runner.hpp"
+#include "tasks/synthetic_task.hpp"
+
+namespace fs = std::filesystem;
+
+namespace graybox::pbt {
+namespace {
+
+core::SearchSpace branin_space() {
+  return core::SearchSpace({core::Dimension{"x1", core::DimensionType::kFloat, -5, 10, false, {}, "", {}},
+                            core::Dimension{"x2", core::DimensionType::kFloat, 0, 15, false, {}, "", {}}});
+}
+
+std::string fresh_dir(const std::string& name) {
+  const std::string dir = (fs::temp_directory_path() / ("graybox_pbt_" + name)).string();
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+class NullSinkForTest final : public core::MetricSink {
+ public:
+  void metric(std::int64_t, const std::string&, double) override {}
+  void event(std::int64_t, const std::string&, const std::string&) override {}
+};
+
+PbtOptions options(const std::string& algorithm = "pbt") {
+  PbtOptions o;
+  o.algorithm = algorithm;
+  o.population = 8;
+  o.interval = 5;
+  o.max_budget = 60;
+  o.parallel = 2;
+  return o;
+}
+
+// The synthetic objective, but a member whose x1 is above 6 diverges (NaN score).
+class DivergingFactory final : public core::TrialFactory {
+ public:
+  DivergingFactory() : inner_(tasks::make_synthetic_factory("branin")) {}
+  const core::ConfigSchema& schema() const override { return inner_->schema(); }
+  std::unique_ptr<core::Trainable> make(const std::vector<std::string>& o, std::uint64_t seed,
+                                        std::int64_t max_units) const override {
+    return inner_->make(o, seed, max_units);
+  }
+  std::int64_t unit() const override { return 1; }
+  double score(core::Trainable& t) const override {
+    return t.hyperparameters().get("x1") > 6.0 ? std::nan("") : inner_->score(t);
+  }
+  std::string metric() const override { return "objective"; }
+  bool maximize() const override { return false; }
+  std::string config_yaml(const std::vector<std::string>& o, std::uint64_t s, std::int64_t m) const override {
+    return inner_->config_yaml(o, s, m);
+  }
+
+ private:
+  std::unique_ptr<core::TrialFactory> inner_;
+};
+
+TEST(PopulationRunner, ImprovesAndEveryCopyPointsToAStateThatExisted) {
+  for (const std::string algorithm : {"pbt", "pb2"}) {
+    const auto factory = tasks::make_synthetic_factory("branin");
+    const core::SearchSpace space = branin_space();
+    const std::string dir = fresh_dir("lineage_" + algorithm);
+    core::RunStore store(dir + "/store.sqlite");
+    PopulationRunner runner(options(algorithm), space, *factory, store, dir, 1);
+    runner.run();
+    for (int i = 0; i < runner.size(); ++i) EXPECT_EQ(runner.steps(i), 60) << algorithm;
+    EXPECT_EQ(runner.total_units(), 8 * 60);
+
+    // The population improves: its mean final score beats its mean after the first round.
+    double first = 0, last = 0;
+    for (const auto& h : runner.history()) {
+      if (h.step == 5) first += h.score / 8;
+    }
+    for (int i = 0; i < runner.size(); ++i) last += runner.score(i) / 8;
+    EXPECT_LT(last, first) << algorithm;
+    EXPECT_LT(runner.score(runner.best()), 1.0) << algorithm;
+
+    // Every exploit copies a donor state that was scored at exactly that step.
+    std::set<std::pair<int, std::int64_t>> existed;
+    for (const auto& h : runner.history()) {
+      if (std::isfinite(h.score)) existed.insert({h.member, h.step});
+    }
+    int exploits = 0;
+    for (const auto& e : runner.lineage()) {
+      if (e.kind != "exploit") continue;
+      ++exploits;
+      EXPECT_TRUE(existed.count({e.donor, e.donor_step})) << e.donor << "@" << e.donor_step;
+      EXPECT_NE(e.member, e.donor);
+      EXPECT_FALSE(e.old_config.is_null());
+    }
+    EXPECT_EQ(exploits, 2 * 11);  // n = 2 of 8, in each of the 11 rounds before the last
+    EXPECT_EQ(store.count_events("exploit"), exploits);
+
+    // The best member's ancestry is a contiguous chain from step 0 to its final step.
+    const auto chain = runner.export_lineage();
+    ASSERT_FALSE(chain.empty());
+    EXPECT_EQ(chain.front().from, 0);
+    EXPECT_EQ(chain.back().to, 60);
+    EXPECT_EQ(chain.back().member, runner.best());
+    for (std::size_t k = 1; k < chain.size(); ++k) EXPECT_EQ(chain[k].from, chain[k - 1].to);
+    EXPECT_TRUE(fs::exists(dir + "/lineage.json"));
+    EXPECT_NE(core::read_file(dir + "/lineage.dot").find("digraph"), std::string::npos);
+
+    // The schedule replays the chain: at each stretch, the values that stretch trained with.
+    const HyperparameterSchedules schedules = read_schedules(dir + "/schedules/best.yaml");
+    ASSERT_EQ(schedules.points.size(), 2u);
+    for (const auto& s : chain) {
+      if (s.from == s.to) continue;
+      const auto values = schedules.at(static_cast<double>(s.from));
+      for (const auto& [name, value] : values) EXPECT_DOUBLE_EQ(value, s.hyperparameters.at(name)) << name;
+    }
+    // Replaying the schedule on a fresh trainable ends on the best member's values.
+    auto t = factory->make({}, 1, 60);
+    NullSinkForTest sink;
+    while (t->steps_done() < 60) {
+      core::Hyperparameters hp = t->hyperparameters();
+      for (const auto& [name, value] : schedules.at(static_cast<double>(t->steps_done()))) hp.set(name, value);
+      t->set_hyperparameters(hp);
+      t->train(1, sink);
+    }
+    EXPECT_DOUBLE_EQ(factory->score(*t), runner.score(runner.best())) << algorithm;
+  }
+}
+
+TEST(PopulationRunner, ResumedRunEqualsAnUninterruptedOne) {
+  for (const std::string algorithm : {"pbt", "pb2"}) {
+    const auto factory = tasks::make_synthetic_factory("branin_mf");
+    const core::SearchSpace space = branin_space();
+    std::vector<double> uninterrupted;
+    {
+      const std::string dir = fresh_dir("whole_" + algorithm);
+      core::RunStore store(dir + "/store.sqlite");
+      PopulationRunner runner(options(algorithm), space, *factory, store, dir, 7);
+      runner.run();
+      for (int i = 0; i < runner.size(); ++i) uninterrupted.push_back(runner.score(i));
+    }
+    const std::string dir = fresh_dir("killed_" + algorithm);
+    {
+      core::RunStore store(dir + "/store.sqlite");
+      PopulationRunner runner(options(algorithm), space, *factory, store, dir, 7);
+      int rounds = 0;
+      runner.run([&] { return ++rounds < 4; });  // "killed" after the 4th committed round
+      EXPECT_EQ(runner.steps(0), 20);
+    }
+    core::RunStore store(dir + "/store.sqlite");
+    PopulationRunner runner(options(algorithm), space, *factory, store, dir, 7);
+    ASSERT_TRUE(runner.resume());
+    EXPECT_EQ(runner.rounds(), 4);
+    runner.run();
+    ASSERT_EQ(runner.size(), static_cast<int>(uninterrupted.size()));
+    for (int i = 0; i < runner.size(); ++i) EXPECT_EQ(runner.score(i), uninterrupted[i]) << algorithm << " member " << i;
+    EXPECT_EQ(runner.total_units(), 8 * 60);
+  }
+}
+
+TEST(PopulationRunner, DivergedMembersRollBackAndThePopulationSurvives) {
+  const DivergingFactory factory;
+  const core::SearchSpace space = branin_space();
+  const std::string dir = fresh_dir("nan");
+  core::RunStore store(dir + "/store.sqlite");
+  PopulationRunner runner(options(), space, factory, store, dir, 3);
+  runner.run();
+  EXPECT_GT(store.count_events("rollback"), 0);
+  for (int i = 0; i < runner.size(); ++i) {
+    EXPECT_TRUE(std::isfinite(runner.score(i))) << i;
+    EXPECT_EQ(runner.steps(i), 60);
+    EXPECT_LE(runner.config(i).values[0], 6.0);
+  }
+  for (const auto& e : runner.lineage()) {
+    if (e.kind != "rollback") continue;
+    EXPECT_LT(e.donor_step, e.member_step);  // back to an earlier state
+    EXPECT_NE(e.old_config, e.new_config);    // and away from the values that diverged
+  }
+}
+
+TEST(PopulationRunner, AsynchronousModeFinishesEveryMember) {
+  const auto factory = tasks::make_synthetic_factory("branin");
+  const core::SearchSpace space = branin_space();
+  const std::string dir = fresh_dir("async");
+  core::RunStore store(dir + "/store.sqlite");
+  PbtOptions o = options();
+  o.synchronous = false;
+  o.population = 6;
+  o.parallel = 3;
+  PopulationRunner runner(o, space, *factory, store, dir, 5);
+  runner.run();
+  for (int i = 0; i < runner.size(); ++i) EXPECT_EQ(runner.steps(i), 60);
+  EXPECT_GT(store.count_events("exploit"), 0);
+  EXPECT_TRUE(std::isfinite(runner.score(runner.best())));
+}
+
+}  // namespace
+}  // namespace graybox::pbt
