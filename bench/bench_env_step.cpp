@@ -4,7 +4,7 @@
 // same model (ctrl = the same random action, mj_step x frame_skip, mj_rnePostConstraint, reset
 // at the same step counts), timed in 10 alternating chunks so that load from other processes
 // affects both alike. The step count per task is sized from a short pilot so that each path
-// runs about `seconds` (default 1.5). Then VecEnv (16 envs) on HalfCheetah-v5 and Ant-v5 with 1
+// runs about `seconds` (default 1.5). Then VecEnv (16 and 64 envs) on HalfCheetah-v5 and Ant-v5 with 1
 // and 2 threads, also in alternating chunks.
 #include <mujoco/mujoco.h>
 
@@ -193,7 +193,7 @@ int main(int argc, char** argv) {
   std::printf("\n| VecEnv task | envs | 1 thread, env steps/s | 2 threads, env steps/s | speedup |\n");
   std::printf("|---|---:|---:|---:|---:|\n");
   for (const char* id : {"HalfCheetah-v5", "Ant-v5"}) {
-    bench_vec(id, 16, seconds);
+    for (const int envs : {16, 64}) bench_vec(id, envs, seconds);
     std::fflush(stdout);
   }
   return 0;
