@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/commands.hpp"
+#include "apps/replay.hpp"
 #include "apps/run_dir.hpp"
 #include "core/config.hpp"
 #include "core/files.hpp"
@@ -53,6 +54,9 @@ core::ConfigSchema fit_schema() {
   tasks::add_supervised_schema(schema);
   schema.add_int("checkpoint.interval", 0, "minibatches between checkpoints (0: each epoch)", 0, 9.0e15);
   schema.add_int("checkpoint.keep", 2, "how many recent checkpoints to keep", 1, 1000);
+  schema.add_string("replay.file", "",
+                    "a hyperparameter schedules file (e.g. a PBT run's schedules/best.yaml): the hyperparameters take "
+                    "its values at the current minibatch step");
   schema.add_int("torch_threads", 1, "LibTorch intra-op threads (1 is fastest for small models here)", 1, 256);
   return schema;
 }
@@ -93,11 +97,15 @@ int fit_command(const TrainOptions& options) {
   const std::int64_t interval = config.get_int("checkpoint.interval") > 0 ? config.get_int("checkpoint.interval") : task.steps_per_epoch();
   const int keep = static_cast<int>(config.get_int("checkpoint.keep"));
   const auto save = [&](const std::string& dir) { task.save(dir); };
-  // Train in chunks that end on checkpoint boundaries; commit the store after each chunk.
+  // Train in chunks that end on checkpoint boundaries and on the replayed schedule's change
+  // points; commit the store after each chunk.
+  const Replay replay(config, task);
   const std::int64_t chunk = std::min<std::int64_t>(interval, 50);
   while (g_fit_stop == 0 && !task.finished()) {
+    replay.apply(task, store);
     const std::int64_t next_checkpoint = (task.steps_done() / interval + 1) * interval;
-    task.train(std::min(chunk, next_checkpoint - task.steps_done()), sink);
+    const std::int64_t until = std::min(next_checkpoint, replay.next_change(task.steps_done()));
+    task.train(std::min(chunk, until - task.steps_done()), sink);
     store.commit();
     if (task.steps_done() % interval == 0 || task.finished()) run.write_checkpoint(task.steps_done(), save, keep);
     progress.update(task.steps_done(), sink.last_val_accuracy);

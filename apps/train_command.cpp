@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/commands.hpp"
+#include "apps/replay.hpp"
 #include "apps/run_dir.hpp"
 #include "core/version.hpp"
 #include "core/config.hpp"
@@ -98,33 +99,11 @@ int train_command(const TrainOptions& options) {
   const auto save = [&](const std::string& dir) { task.save(dir); };
 
   // Replay: the recorded values at the current step, set before each iteration.
-  pbt::HyperparameterSchedules replay;
-  const std::string replay_file = config.get_string("replay.file");
-  if (!replay_file.empty()) {
-    try {
-      replay = pbt::read_schedules(replay_file);
-    } catch (const core::UserError& e) {
-      config.fail("replay.file", e.what());
-    }
-    for (const auto& [name, points] : replay.points) {
-      if (!task.hyperparameters().has(name)) config.fail("replay.file", replay_file + ": '" + name + "' is not a hyperparameter of this task");
-    }
-  }
-  const auto apply_replay = [&] {
-    if (replay.points.empty()) return;
-    core::Hyperparameters hp = task.hyperparameters();
-    bool changed = false;
-    for (const auto& [name, value] : replay.at(static_cast<double>(task.steps_done()))) {
-      if (hp.get(name) != value) hp.set(name, value), changed = true;
-    }
-    if (!changed) return;
-    task.set_hyperparameters(hp);
-    for (const auto& [name, value] : hp.values()) store.add_hyperparameter(0, task.steps_done(), name, value);
-  };
+  const Replay replay(config, task);
 
-  apply_replay();
+  replay.apply(task, store);
   while (g_stop_signal == 0 && task.iterate(sink)) {
-    apply_replay();
+    replay.apply(task, store);
     store.commit();
     if (task.steps_done() >= next_checkpoint) {
       run.write_checkpoint(task.steps_done(), save, keep);

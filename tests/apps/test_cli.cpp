@@ -341,6 +341,56 @@ TEST_F(Cli, FitTrainsResumesAndRejectsBadData) {
   EXPECT_NE(r.output.find(dir_ + "/data"), std::string::npos) << r.output;
 }
 
+TEST_F(Cli, TrainAndFitReplayARecordedHyperparameterSchedule) {
+  const std::string schedule = write("best.yaml",
+      "unit: steps\nhyperparameters:\n  learning_rate:\n    interpolation: hold\n"
+      "    points: [[0, 0.001], [256, 0.002]]\n");
+  Result r = run("train " + write("tiny.yaml", kTinyConfig) + " --quiet --set agent.anneal_lr=false --set replay.file=" +
+                 schedule + " --out " + dir_ + "/t");
+  ASSERT_EQ(r.code, 0) << r.output;
+  {
+    graybox::core::RunStore store(dir_ + "/t/store.sqlite");
+    const auto lrs = store.metrics(0, "charts/learning_rate");
+    ASSERT_EQ(lrs.size(), 4u);
+    EXPECT_DOUBLE_EQ(lrs[0].value, 0.001);  // the iteration from step 0
+    EXPECT_DOUBLE_EQ(lrs[1].value, 0.002);  // the iteration from step 256
+    EXPECT_DOUBLE_EQ(lrs[3].value, 0.002);
+  }
+  const std::string fit_schedule = write("fit_best.yaml",
+      "unit: steps\nhyperparameters:\n  learning_rate:\n    interpolation: hold\n"
+      "    points: [[0, 0.01], [20, 0.05]]\n");
+  r = run("fit " + write("fit.yaml",
+                         "data:\n  name: teacher_student\n  teacher:\n    examples: 600\nmodel:\n  widths: [16]\n"
+                         "train:\n  epochs: 2\n  batch_size: 32\n") +
+          " --quiet --set replay.file=" + fit_schedule + " --out " + dir_ + "/f");
+  ASSERT_EQ(r.code, 0) << r.output;
+  graybox::core::RunStore store(dir_ + "/f/store.sqlite");
+  for (const auto& row : store.metrics(0, "charts/learning_rate")) {
+    EXPECT_DOUBLE_EQ(row.value, row.step <= 20 ? 0.01 : 0.05) << "step " << row.step;
+  }
+  // A name the task does not have is an error naming replay.file.
+  const std::string bad = write("bad.yaml", "unit: steps\nhyperparameters:\n  nonsense:\n    points: [[0, 1]]\n");
+  r = run("train " + write("tiny2.yaml", kTinyConfig) + " --quiet --set replay.file=" + bad + " --out " + dir_ + "/b");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("replay.file"), std::string::npos) << r.output;
+}
+
+TEST_F(Cli, LineageOfAPopulationRun) {
+  const std::string config = write("pbt.yaml",
+      "seed: 3\ntask: branin\ntune:\n  algorithm: pbt\n  population: 4\n  perturbation_interval: 2\n"
+      "  max_budget: 10\nsearch_space:\n  x1: {type: float, low: -5, high: 10}\n  x2: {type: float, low: 0, high: 15}\n");
+  Result r = run("tune " + config + " --quiet --out " + dir_ + "/p");
+  ASSERT_EQ(r.code, 0) << r.output;
+  for (const char* file : {"summary.json", "lineage.json", "lineage.dot", "schedules/best.yaml"}) {
+    EXPECT_TRUE(fs::exists(dir_ + "/p/" + file)) << file;
+  }
+  r = run("lineage " + dir_ + "/p --json");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NO_THROW(nlohmann::json::parse(r.output)) << r.output;
+  EXPECT_NE(graybox::core::read_file(dir_ + "/p/lineage.dot").find("digraph"), std::string::npos);
+  EXPECT_EQ(run("lineage " + dir_ + "/nothing").code, 2);
+}
+
 TEST_F(Cli, RefusesToOverwriteARun) {
   const std::string config = write("tiny.yaml", kTinyConfig);
   ASSERT_EQ(run("train " + config + " --quiet --set total_steps=256 --out " + dir_ + "/run").code, 0);
