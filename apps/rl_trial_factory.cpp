@@ -35,6 +35,7 @@ class RlTrialFactory final : public core::TrialFactory {
   std::int64_t unit() const override { return unit_; }
   double score(core::Trainable& trainable) const override {
     auto& task = static_cast<tasks::RlTask&>(trainable);
+    if (task.diverged()) return std::nan("");  // a diverged trial: rolled back (PBT) or the worst (tuning)
     if (metric_ == "eval_return") return task.evaluate(eval_episodes_).mean;
     const double r = task.recent_return();
     return std::isfinite(r) ? r : -1e9;  // no finished episode yet: the worst score, not a crash

@@ -105,14 +105,15 @@ int train_command(const TrainOptions& options) {
   while (g_stop_signal == 0 && task.iterate(sink)) {
     replay.apply(task, store);
     store.commit();
-    if (task.steps_done() >= next_checkpoint) {
+    if (task.steps_done() >= next_checkpoint && !task.diverged()) {
       run.write_checkpoint(task.steps_done(), save, keep);
       while (next_checkpoint <= task.steps_done()) next_checkpoint += interval;
     }
     progress.update(task.steps_done(), task.recent_return());
   }
   store.commit();
-  run.write_checkpoint(task.steps_done(), save, keep);
+  // A diverged run keeps its last good checkpoint (what a resume or a rollback wants).
+  if (!task.diverged()) run.write_checkpoint(task.steps_done(), save, keep);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   progress.finish(task.steps_done(), task.recent_return());
   store.export_csv(run.file("metrics.csv"));
@@ -136,8 +137,12 @@ int train_command(const TrainOptions& options) {
                  g_stop_signal.load(), static_cast<long long>(task.steps_done()), out.c_str());
     return 130;
   }
+  if (task.diverged()) {
+    std::fprintf(stderr, "\nthe run diverged at step %lld (non-finite loss or parameters); the last good checkpoint is kept\n",
+                 static_cast<long long>(task.steps_done()));
+  }
   const int episodes = static_cast<int>(config.get_int("eval.episodes"));
-  if (episodes > 0) {
+  if (episodes > 0 && !task.diverged()) {
     const core::EvalResult eval = task.evaluate(episodes);
     summary["eval_return_mean"] = eval.mean;
     summary["eval_return_std"] = eval.std;
@@ -149,7 +154,7 @@ int train_command(const TrainOptions& options) {
       std::fprintf(stderr, "eval return %.1f ± %.1f over %d episodes\n", eval.mean, eval.std, episodes);
     }
   }
-  summary["status"] = "finished";
+  summary["status"] = task.diverged() ? "diverged" : "finished";
   run.write_summary(summary);
   store.export_csv(run.file("metrics.csv"));
   if (!options.quiet) std::fprintf(stderr, "run directory: %s\n", out.c_str());

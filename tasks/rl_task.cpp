@@ -108,7 +108,7 @@ void RlTask::set_hyperparameters(const core::Hyperparameters& hp) {
 
 std::int64_t RlTask::batch_size() const { return hp_.get_int("num_steps") * config_.num_envs; }
 
-bool RlTask::finished() const { return global_step_ + batch_size() > config_.total_steps; }
+bool RlTask::finished() const { return diverged_ || global_step_ + batch_size() > config_.total_steps; }
 
 double RlTask::learning_rate_now() const {
   const double lr = hp_.get("learning_rate");
@@ -215,6 +215,17 @@ bool RlTask::iterate(core::MetricSink& sink) {
   ++iteration_;
   update_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - rollout_end).count();
 
+  // A non-finite loss or parameter ends the run as diverged: recorded, never a crash, and the
+  // run stops instead of training on garbage (a population rolls such a member back).
+  if (!std::isfinite(stats.policy_loss) || !std::isfinite(stats.value_loss) ||
+      !std::isfinite(agent_->parameter_checksum())) {
+    diverged_ = true;
+    sink.event(global_step_, "diverged",
+               "non-finite loss or parameters after update " + std::to_string(iteration_) +
+                   " (policy loss " + std::to_string(stats.policy_loss) + ", value loss " +
+                   std::to_string(stats.value_loss) + ")");
+  }
+
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   sink.metric(global_step_, "charts/learning_rate", stats.learning_rate);
   sink.metric(global_step_, "losses/value_loss", stats.value_loss);
@@ -291,6 +302,7 @@ void RlTask::copy_state_from(const core::Trainable& other) {
   unstable_ = o->unstable_;
   recent_returns_ = o->recent_returns_;
   hp_ = o->hp_;
+  diverged_ = o->diverged_;
 }
 
 namespace {
@@ -375,6 +387,7 @@ void RlTask::load(const std::string& dir) {
       throw std::runtime_error("inconsistent sizes");
     }
     vec_->set_state(env_states);
+    diverged_ = false;  // checkpoints are written from finite states only
   } catch (const core::UserError&) {
     throw;
   } catch (const std::exception& e) {

@@ -70,6 +70,8 @@ class RlTask : public core::Trainable {
   std::int64_t episodes_done() const { return episodes_; }
   std::int64_t unstable_episodes() const { return unstable_; }
   std::int64_t iterations_done() const { return iteration_; }
+  // True once an update produced a non-finite loss or parameters (the run then stops).
+  bool diverged() const { return diverged_; }
   const RlTaskConfig& config() const { return config_; }
   // Wall-clock seconds spent collecting rollouts and in PPO updates (for benchmarks).
   double rollout_seconds() const { return rollout_seconds_; }
@@ -101,6 +103,7 @@ class RlTask : public core::Trainable {
   std::int64_t unstable_ = 0;
   std::deque<double> recent_returns_;
   double rollout_seconds_ = 0.0, update_seconds_ = 0.0;
+  bool diverged_ = false;
 };
 
 }  // namespace graybox::tasks

@@ -9,6 +9,9 @@
 #include <map>
 
 #include "core/error.hpp"
+#include "core/files.hpp"
+
+#include <nlohmann/json.hpp>
 
 namespace fs = std::filesystem;
 
@@ -225,6 +228,28 @@ TEST(RlTask, BadEnvSettingsNameTheConfigKey) {
 
 namespace graybox::tasks {
 namespace {
+
+TEST(RlTask, NonFiniteStateEndsTheRunAsDivergedNotACrash) {
+  const std::string dir = temp_dir("diverge");
+  RlTask task(tiny_config(11));
+  RecordingSink sink;
+  task.iterate(sink);
+  task.save(dir);
+  // Corrupt the normaliser statistics so that observations (and then everything) become NaN.
+  auto state = nlohmann::json::parse(core::read_file(dir + "/state.json"));
+  for (auto& v : state["obs_rms"]["var"]) v = -1.0;
+  core::write_file_atomic(dir + "/state.json", state.dump());
+  RlTask broken(tiny_config(11));
+  broken.load(dir);
+  RecordingSink after;
+  broken.iterate(after);
+  EXPECT_TRUE(broken.diverged());
+  EXPECT_TRUE(broken.finished());
+  EXPECT_FALSE(broken.iterate(after));
+  bool recorded = false;
+  for (const auto& e : after.events) recorded |= e.name == "diverged";
+  EXPECT_TRUE(recorded);
+}
 
 TEST(RlTask, LearningRateFollowsAConfiguredSchedule) {
   static const core::ConfigSchema s = schema();
