@@ -52,12 +52,7 @@ nlohmann::json number_or_null(double v) { return std::isfinite(v) ? nlohmann::js
 core::ConfigSchema fit_schema() {
   core::ConfigSchema schema;
   tasks::add_supervised_schema(schema);
-  schema.add_int("checkpoint.interval", 0, "minibatches between checkpoints (0: each epoch)", 0, 9.0e15);
-  schema.add_int("checkpoint.keep", 2, "how many recent checkpoints to keep", 1, 1000);
-  schema.add_string("replay.file", "",
-                    "a hyperparameter schedules file (e.g. a PBT run's schedules/best.yaml): the hyperparameters take "
-                    "its values at the current minibatch step");
-  schema.add_int("torch_threads", 1, "LibTorch intra-op threads (1 is fastest for small models here)", 1, 256);
+  add_run_schema(schema, 0, "minibatches between checkpoints (0: each epoch)");
   return schema;
 }
 

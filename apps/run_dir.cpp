@@ -72,6 +72,15 @@ void RunDir::write_summary(const nlohmann::json& summary) const {
   core::write_file_atomic(file("summary.json"), summary.dump(2) + "\n");
 }
 
+void add_run_schema(core::ConfigSchema& schema, long long checkpoint_interval, const std::string& interval_doc) {
+  schema.add_int("checkpoint.interval", checkpoint_interval, interval_doc, 0, 9.0e15);
+  schema.add_int("checkpoint.keep", 2, "how many recent checkpoints to keep", 1, 1000);
+  schema.add_string("replay.file", "",
+                    "a hyperparameter schedules file (e.g. a PBT run's schedules/best.yaml): before every update "
+                    "the hyperparameters take its values at the current step");
+  schema.add_int("torch_threads", 1, "LibTorch intra-op threads (1 is fastest for these small networks)", 1, 256);
+}
+
 core::Config load_run_config(const TrainOptions& options, const core::ConfigSchema& schema,
                              const std::string& command, std::string& out) {
   out = options.out;

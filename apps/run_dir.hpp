@@ -42,6 +42,10 @@ class RunDir {
 // A fresh folder name for a run of `config_path`: runs/<stem>-<YYYYmmdd-HHMMSS>.
 std::string default_run_path(const std::string& config_path);
 
+// The keys every training command's config has: checkpoint.interval (its default and doc given
+// in the command's units), checkpoint.keep, replay.file, torch_threads.
+void add_run_schema(core::ConfigSchema& schema, long long checkpoint_interval, const std::string& interval_doc);
+
 // The config of a training command (train, fit): with --resume, the run's own config.yaml;
 // otherwise the given file; both with the --set overrides. Sets `out` (a default run path if
 // none was given) and refuses to start a fresh run in a directory that already holds one.

@@ -47,13 +47,8 @@ class StoreSink : public core::MetricSink {
 core::ConfigSchema train_schema() {
   core::ConfigSchema schema;
   tasks::add_rl_schema(schema);
-  schema.add_int("checkpoint.interval", 100000, "env steps between checkpoints (0: only the final one)", 0, 9.0e15);
-  schema.add_int("checkpoint.keep", 2, "how many recent checkpoints to keep", 1, 1000);
+  add_run_schema(schema, 100000, "env steps between checkpoints (0: only the final one)");
   schema.add_int("eval.episodes", 10, "deterministic evaluation episodes at the end of training", 0, 100000);
-  schema.add_string("replay.file", "",
-                    "a hyperparameter schedules file (e.g. a PBT run's schedules/best.yaml): before every iteration "
-                    "the hyperparameters take its values at the current step");
-  schema.add_int("torch_threads", 1, "LibTorch intra-op threads (1 is fastest for these networks)", 1, 256);
   return schema;
 }
 
