@@ -13,6 +13,7 @@
 #include "apps/commands.hpp"
 #include "apps/replay.hpp"
 #include "apps/run_dir.hpp"
+#include "apps/stop_signal.hpp"
 #include "core/config.hpp"
 #include "core/files.hpp"
 #include "core/progress.hpp"
@@ -24,9 +25,6 @@ namespace fs = std::filesystem;
 
 namespace graybox::apps {
 namespace {
-
-std::atomic<int> g_fit_stop{0};
-void on_fit_signal(int signal) { g_fit_stop = signal; }
 
 class FitSink : public core::MetricSink {
  public:
@@ -83,8 +81,7 @@ int fit_command(const TrainOptions& options) {
   for (const auto& [name, value] : task.hyperparameters().values()) store.add_hyperparameter(0, task.steps_done(), name, value);
   store.commit();
 
-  std::signal(SIGINT, on_fit_signal);
-  std::signal(SIGTERM, on_fit_signal);
+  install_stop_handlers();
   FitSink sink(store);
   core::ProgressLine progress(task.total_steps(), !options.quiet);
   progress.start(task.steps_done());
@@ -96,7 +93,7 @@ int fit_command(const TrainOptions& options) {
   // points; commit the store after each chunk.
   const Replay replay(config, task);
   const std::int64_t chunk = std::min<std::int64_t>(interval, 50);
-  while (g_fit_stop == 0 && !task.finished()) {
+  while (stop_signal() == 0 && !task.finished()) {
     replay.apply(task, store);
     const std::int64_t next_checkpoint = (task.steps_done() / interval + 1) * interval;
     const std::int64_t until = std::min(next_checkpoint, replay.next_change(task.steps_done()));
@@ -117,12 +114,12 @@ int fit_command(const TrainOptions& options) {
   summary["epochs"] = task.epochs_done();
   summary["parameters"] = task.trainer().parameter_count();
   summary["wall_seconds"] = summary.value("wall_seconds", 0.0) + wall;
-  if (g_fit_stop != 0) {
+  if (stop_signal() != 0) {
     summary["status"] = "stopped";
     run.write_summary(summary);
     store.export_csv(run.file("metrics.csv"));
     std::fprintf(stderr, "stopped by signal %d at step %lld; continue with: graybox fit --resume --out %s\n",
-                 g_fit_stop.load(), static_cast<long long>(task.steps_done()), out.c_str());
+                 stop_signal(), static_cast<long long>(task.steps_done()), out.c_str());
     return 130;
   }
   const optim::EvalMetrics val = task.evaluate_split("val");

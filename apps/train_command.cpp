@@ -8,6 +8,7 @@
 #include "apps/commands.hpp"
 #include "apps/replay.hpp"
 #include "apps/run_dir.hpp"
+#include "apps/stop_signal.hpp"
 #include "core/version.hpp"
 #include "core/config.hpp"
 #include "optim/trainer.hpp"
@@ -21,10 +22,6 @@ namespace fs = std::filesystem;
 
 namespace graybox::apps {
 namespace {
-
-std::atomic<int> g_stop_signal{0};
-
-void on_stop_signal(int signal) { g_stop_signal = signal; }
 
 // Buffers metrics into the run store; committed once per iteration.
 class StoreSink : public core::MetricSink {
@@ -81,8 +78,7 @@ int train_command(const TrainOptions& options) {
   }
   store.commit();
 
-  std::signal(SIGINT, on_stop_signal);
-  std::signal(SIGTERM, on_stop_signal);
+  install_stop_handlers();
   StoreSink sink(store);
   core::ProgressLine progress(task_config.total_steps, !options.quiet);
   const std::int64_t start_step = task.steps_done();
@@ -97,7 +93,7 @@ int train_command(const TrainOptions& options) {
   const Replay replay(config, task);
 
   replay.apply(task, store);
-  while (g_stop_signal == 0 && task.iterate(sink)) {
+  while (stop_signal() == 0 && task.iterate(sink)) {
     replay.apply(task, store);
     store.commit();
     if (task.steps_done() >= next_checkpoint && !task.diverged()) {
@@ -125,11 +121,11 @@ int train_command(const TrainOptions& options) {
   summary["sps"] = wall > 0 ? static_cast<double>(task.steps_done() - start_step) / wall : 0.0;
   summary["wall_seconds"] = previous_wall + wall;
 
-  if (g_stop_signal != 0) {
+  if (stop_signal() != 0) {
     summary["status"] = "stopped";
     run.write_summary(summary);
     std::fprintf(stderr, "stopped by signal %d at step %lld; continue with: graybox train --resume --out %s\n",
-                 g_stop_signal.load(), static_cast<long long>(task.steps_done()), out.c_str());
+                 stop_signal(), static_cast<long long>(task.steps_done()), out.c_str());
     return 130;
   }
   if (task.diverged()) {

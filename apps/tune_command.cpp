@@ -11,6 +11,7 @@
 #include "apps/rl_trial_factory.hpp"
 #include "apps/supervised_trial_factory.hpp"
 #include "apps/run_dir.hpp"
+#include "apps/stop_signal.hpp"
 #include "controllers/controller.hpp"
 #include "controllers/tune_runner.hpp"
 #include "core/config.hpp"
@@ -25,9 +26,6 @@ namespace fs = std::filesystem;
 
 namespace graybox::apps {
 namespace {
-
-std::atomic<int> g_tune_stop{0};
-void on_tune_signal(int signal) { g_tune_stop = signal; }
 
 const std::vector<std::string> kAlgorithms = {"random", "grid", "gp", "tpe", "sha", "hyperband", "asha", "bohb", "pbt", "pb2"};
 
@@ -169,8 +167,7 @@ int tune_command(const TuneOptions& options) {
                  space.size(), out.c_str());
   }
 
-  std::signal(SIGINT, on_tune_signal);
-  std::signal(SIGTERM, on_tune_signal);
+  install_stop_handlers();
   const auto started = std::chrono::steady_clock::now();
   const bool maximize = factory->maximize();
   runner.run([&](const std::vector<controllers::TrialResult>& batch) {
@@ -182,7 +179,7 @@ int tune_command(const TuneOptions& options) {
                      r.status == "ok" ? "" : r.status.c_str(), best ? best->score : std::nan(""));
       }
     }
-    return g_tune_stop == 0;
+    return stop_signal() == 0;
   });
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
@@ -218,7 +215,7 @@ int tune_command(const TuneOptions& options) {
   summary["total_budget_units"] = runner.total_units();
   summary["wall_seconds"] = wall;
   summary["controller_seconds"] = runner.controller_seconds();
-  summary["status"] = g_tune_stop != 0 ? "stopped" : "finished";
+  summary["status"] = stop_signal() != 0 ? "stopped" : "finished";
   if (best) {
     summary["best_score"] = best->score;
     summary["best_trial"] = best->trial;
@@ -246,7 +243,7 @@ int tune_command(const TuneOptions& options) {
                 runner.history().size(), static_cast<long long>(runner.total_units() * factory->unit()),
                 runner.controller_seconds(), wall, out.c_str());
   }
-  return g_tune_stop != 0 ? 130 : 0;
+  return stop_signal() != 0 ? 130 : 0;
 }
 
 // tune.algorithm pbt or pb2: a population, not a sequence of trials.
@@ -277,8 +274,7 @@ int population_tune(core::Config& config, const std::string& path, const YAML::N
                  config.get_string("task").c_str(), po.algorithm.c_str(), po.population, space.size(),
                  static_cast<long long>(po.interval), out.c_str());
   }
-  std::signal(SIGINT, on_tune_signal);
-  std::signal(SIGTERM, on_tune_signal);
+  install_stop_handlers();
   const auto started = std::chrono::steady_clock::now();
   runner.run([&] {
     if (!options.quiet && (po.synchronous || runner.rounds() % po.population == 0)) {
@@ -288,7 +284,7 @@ int population_tune(core::Config& config, const std::string& path, const YAML::N
       for (int i = 0; i < runner.size(); ++i) std::fprintf(stderr, " %.4g", runner.score(i));
       std::fprintf(stderr, "\n");
     }
-    return g_tune_stop == 0;
+    return stop_signal() == 0;
   });
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   const std::vector<pbt::Segment> chain = runner.export_lineage();
@@ -321,7 +317,7 @@ int population_tune(core::Config& config, const std::string& path, const YAML::N
   summary["controller_seconds"] = runner.decision_seconds();
   summary["exploits"] = store.count_events("exploit");
   summary["rollbacks"] = store.count_events("rollback");
-  summary["status"] = g_tune_stop != 0 ? "stopped" : "finished";
+  summary["status"] = stop_signal() != 0 ? "stopped" : "finished";
   summary["lineage"] = {"lineage.json", "lineage.dot"};
   summary["schedule"] = "schedules/best.yaml";
   nlohmann::json scores = nlohmann::json::array();
@@ -350,7 +346,7 @@ int population_tune(core::Config& config, const std::string& path, const YAML::N
                 best, chain.size(), static_cast<long long>(runner.total_units()), runner.exploit_seconds(),
                 runner.decision_seconds(), wall, out.c_str());
   }
-  return g_tune_stop != 0 ? 130 : 0;
+  return stop_signal() != 0 ? 130 : 0;
 }
 
 }  // namespace graybox::apps
