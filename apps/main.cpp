@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
   tune_cmd->footer(
       "Example:\n"
       "  graybox tune configs/tune/branin_bohb.yaml --out runs/branin-bohb\n"
-      "  graybox tune configs/tune/ppo_pendulum_bohb.yaml --parallel 2\n"
+      "  graybox tune configs/tune/ppo_idp_bohb.yaml --parallel 2\n"
       "  graybox tune --resume --out runs/branin-bohb     # continue a killed experiment");
   tune_cmd->add_option("config", tune.config_path, "the tune YAML (search_space, tune.*)");
   tune_cmd->add_option("--set", tune.overrides, "override a key of the tune config: KEY=VALUE (repeatable)");

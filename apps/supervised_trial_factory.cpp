@@ -11,10 +11,12 @@ namespace {
 
 class SupervisedTrialFactory final : public core::TrialFactory {
  public:
-  explicit SupervisedTrialFactory(std::string base) : schema_(fit_schema()), base_(std::move(base)) {
+  SupervisedTrialFactory(std::string base, std::int64_t minibatches_per_unit)
+      : schema_(fit_schema()), base_(std::move(base)) {
     // Load the data once to learn the epoch length (and to fail early on a bad base config).
     tasks::SupervisedTask probe(tasks::supervised_task_config(core::Config::load(base_, schema_)));
-    steps_per_epoch_ = probe.steps_per_epoch();
+    train_size_ = probe.trainer().train_size();
+    unit_ = minibatches_per_unit > 0 ? minibatches_per_unit : probe.steps_per_epoch();
   }
 
   const core::ConfigSchema& schema() const override { return schema_; }
@@ -22,7 +24,11 @@ class SupervisedTrialFactory final : public core::TrialFactory {
   core::Config config(const std::vector<std::string>& overrides, std::uint64_t seed, std::int64_t max_units) const {
     std::vector<std::string> all = overrides;
     all.push_back("seed=" + std::to_string(seed % 1000000007ULL));
-    all.push_back("train.epochs=" + std::to_string(max_units));
+    // Enough whole epochs, at this trial's batch size, for the largest budget (the runner stops
+    // at exactly max_units units).
+    const std::int64_t batch = core::Config::load(base_, schema_, all).get_int("train.batch_size");
+    const std::int64_t per_epoch = (train_size_ + batch - 1) / batch;
+    all.push_back("train.epochs=" + std::to_string((max_units * unit_ + per_epoch - 1) / per_epoch));
     return core::Config::load(base_, schema_, all);
   }
 
@@ -30,7 +36,7 @@ class SupervisedTrialFactory final : public core::TrialFactory {
                                         std::int64_t max_units) const override {
     return std::make_unique<tasks::SupervisedTask>(tasks::supervised_task_config(config(overrides, seed, max_units)));
   }
-  std::int64_t unit() const override { return steps_per_epoch_; }
+  std::int64_t unit() const override { return unit_; }
   double score(core::Trainable& trainable) const override {
     return static_cast<tasks::SupervisedTask&>(trainable).evaluate_split("val").accuracy;
   }
@@ -56,13 +62,15 @@ class SupervisedTrialFactory final : public core::TrialFactory {
  private:
   core::ConfigSchema schema_;
   std::string base_;
-  std::int64_t steps_per_epoch_ = 1;
+  std::int64_t train_size_ = 1;  // training examples
+  std::int64_t unit_ = 1;        // minibatches per budget unit
 };
 
 }  // namespace
 
-std::unique_ptr<core::TrialFactory> make_supervised_trial_factory(const std::string& base_config) {
-  return std::make_unique<SupervisedTrialFactory>(base_config);
+std::unique_ptr<core::TrialFactory> make_supervised_trial_factory(const std::string& base_config,
+                                                                  std::int64_t minibatches_per_unit) {
+  return std::make_unique<SupervisedTrialFactory>(base_config, minibatches_per_unit);
 }
 
 }  // namespace graybox::apps

@@ -1,7 +1,9 @@
 // Trials of `graybox tune` with task: supervised — a `graybox fit` run of a base config with the
-// trial's overrides. A budget unit is one epoch; the score is the validation accuracy.
+// trial's overrides. A budget unit is `minibatches_per_unit` minibatches (0: one epoch); the
+// score is the validation accuracy.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -9,6 +11,7 @@
 
 namespace graybox::apps {
 
-std::unique_ptr<core::TrialFactory> make_supervised_trial_factory(const std::string& base_config);
+std::unique_ptr<core::TrialFactory> make_supervised_trial_factory(const std::string& base_config,
+                                                                  std::int64_t minibatches_per_unit = 0);
 
 }  // namespace graybox::apps

@@ -80,7 +80,10 @@ core::ConfigSchema tune_schema() {
   s.add_int("tune.eta", 3, "sha, hyperband, bohb: keep the best 1/eta at each rung", 2, 100);
   s.add_int("tune.reduction_factor", 4, "asha: promote the best 1/rf at each rung", 2, 100);
   s.add_int("tune.iterations", 1, "sha, hyperband, bohb: passes over the brackets", 1, 10000);
-  s.add_int("tune.budget_unit", 1, "task rl: env steps per budget unit (supervised: a unit is one epoch; synthetic: one step)", 1, 9.0e15);
+  s.add_int("tune.budget_unit", 0,
+            "env steps (task rl) or minibatches (task supervised) per budget unit; 0: one env step (rl), one epoch "
+            "(supervised); synthetic tasks count single steps",
+            0, 9.0e15);
   s.add_int("tune.parallel", 1, "trials trained side by side (each single-threaded)", 1, 1024);
   s.add_string("tune.metric", "final_return", "task rl: final_return (last 10 training episodes) or eval_return",
                {"final_return", "eval_return"});
@@ -125,10 +128,11 @@ int tune_command(const TuneOptions& options) {
                                      (task == "rl" ? "train" : "fit") + " config)");
     }
     if (task == "rl") {
-      factory = make_rl_trial_factory(base, config.get_int("tune.budget_unit"), config.get_string("tune.metric"),
+      factory = make_rl_trial_factory(base, std::max<std::int64_t>(1, config.get_int("tune.budget_unit")),
+                                      config.get_string("tune.metric"),
                                       static_cast<int>(config.get_int("tune.eval_episodes")));
     } else {
-      factory = make_supervised_trial_factory(base);
+      factory = make_supervised_trial_factory(base, config.get_int("tune.budget_unit"));
     }
     if (!options.resume) config.set("base_config", fs::absolute(base).string());
   } else {

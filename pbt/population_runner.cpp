@@ -48,7 +48,10 @@ struct PopulationRunner::Member {
   std::unique_ptr<core::Trainable> snapshot;  // async: the state after its last good interval
   double score = std::nan("");                // the task's metric after the latest interval
   double gain_before = std::nan("");          // PB2: the gain at the start of the interval
-  std::string checkpoint;                     // the last committed checkpoint directory
+  std::string checkpoint;                     // the last committed checkpoint, relative to the run directory
+  // Trainable steps after its latest finished interval, exploit or rollback. Other members read
+  // this, never the trainable itself, which another thread may be training (async mode).
+  std::int64_t steps = 0;
 };
 
 PopulationRunner::PopulationRunner(const PbtOptions& options, const core::SearchSpace& space,
@@ -70,7 +73,7 @@ std::uint64_t PopulationRunner::member_seed(int member) const {
 
 const core::Configuration& PopulationRunner::config(int member) const { return members_.at(member)->config; }
 double PopulationRunner::score(int member) const { return members_.at(member)->score; }
-std::int64_t PopulationRunner::steps(int member) const { return members_.at(member)->trainable->steps_done(); }
+std::int64_t PopulationRunner::steps(int member) const { return members_.at(member)->steps; }
 
 double PopulationRunner::loss_of(double score) const {
   if (!std::isfinite(score)) return std::nan("");
@@ -122,7 +125,7 @@ core::Configuration PopulationRunner::new_config(int member, const core::Configu
   std::vector<Pb2Running> running;
   for (const auto& m : members_) {
     if (m->id == member || !std::isfinite(m->score)) continue;
-    running.push_back({static_cast<double>(m->trainable->steps_done()) / static_cast<double>(factory_.unit()),
+    running.push_back({static_cast<double>(m->steps) / static_cast<double>(factory_.unit()),
                        factory_.maximize() ? m->score : -m->score, m->config});
   }
   std::vector<Pb2Point> recent(pb2_data_.end() - std::min<std::ptrdiff_t>(1000, static_cast<std::ptrdiff_t>(pb2_data_.size())),
@@ -131,7 +134,7 @@ core::Configuration PopulationRunner::new_config(int member, const core::Configu
   return pb2_suggest(space_, recent, running, t, gain, next, rng_);
 }
 
-void PopulationRunner::train_member(Member& m, std::int64_t units) {
+double PopulationRunner::train_member(Member& m, std::int64_t units) {
   core::NullSink sink;
   const std::int64_t target = std::min(options_.max_budget * factory_.unit(), m.trainable->steps_done() + units * factory_.unit());
   if (m.trainable->steps_done() < target && !m.trainable->finished()) {
@@ -142,15 +145,15 @@ void PopulationRunner::train_member(Member& m, std::int64_t units) {
     s = factory_.score(*m.trainable);
   } catch (const std::exception&) {
   }
-  m.score = std::isfinite(s) ? s : std::nan("");
+  return std::isfinite(s) ? s : std::nan("");
 }
 
 void PopulationRunner::save_checkpoint(Member& m, const std::string& tag) {
-  const std::string dir = dir_ + "/members/" + std::to_string(m.id) + "/" + tag;
+  m.checkpoint = "members/" + std::to_string(m.id) + "/" + tag;
+  const std::string dir = dir_ + "/" + m.checkpoint;
   fs::remove_all(dir);
   fs::create_directories(dir);
   m.trainable->save(dir);
-  m.checkpoint = dir;
 }
 
 void PopulationRunner::commit(const std::vector<std::string>& obsolete) {
@@ -158,8 +161,8 @@ void PopulationRunner::commit(const std::vector<std::string>& obsolete) {
   for (const auto& m : members_) {
     members.push_back({{"config", values_json(m->config)}, {"score", number(m->score)},
                        {"gain_before", number(m->gain_before)}, {"checkpoint", m->checkpoint},
-                       {"steps", m->trainable->steps_done()}});
-    const std::int64_t units = m->trainable->steps_done() / factory_.unit();
+                       {"steps", m->steps}});
+    const std::int64_t units = m->steps / factory_.unit();
     store_.upsert_trial({m->id, space_.to_json(m->config), units, std::isfinite(m->score) ? loss_of(m->score) : INFINITY,
                          m->score, std::isfinite(m->score) ? "ok" : "diverged"});
   }
@@ -178,7 +181,7 @@ void PopulationRunner::commit(const std::vector<std::string>& obsolete) {
                    {"maximize", factory_.maximize()}, {"tuned", tuned}};
   store_.set_meta_on_commit("pbt_state", state.dump());
   store_.commit();
-  for (const auto& dir : obsolete) fs::remove_all(dir);
+  for (const auto& checkpoint : obsolete) fs::remove_all(dir_ + "/" + checkpoint);
 }
 
 bool PopulationRunner::resume() {
@@ -210,8 +213,11 @@ bool PopulationRunner::resume() {
     m->score = number(j.at("score"));
     m->gain_before = number(j.at("gain_before"));
     m->checkpoint = j.at("checkpoint").get<std::string>();
+    // States written before checkpoints were stored relative hold "<run dir>/members/...".
+    if (m->checkpoint.rfind(dir_ + "/", 0) == 0) m->checkpoint.erase(0, dir_.size() + 1);
     m->trainable = factory_.make(space_.overrides(m->config), member_seed(id), options_.max_budget);
-    m->trainable->load(m->checkpoint);
+    m->trainable->load(dir_ + "/" + m->checkpoint);
+    m->steps = m->trainable->steps_done();
     apply_config(*m);
     members_.push_back(std::move(m));
     ++id;
@@ -263,11 +269,17 @@ void PopulationRunner::run_synchronous(const std::function<bool()>& on_round) {
     std::vector<std::int64_t> before(members_.size());
     for (std::size_t i = 0; i < members_.size(); ++i) before[i] = members_[i]->trainable->steps_done();
     const auto train_start = std::chrono::steady_clock::now();
+    std::vector<double> scores(members_.size());
     arena.execute([&] {
-      tbb::parallel_for(std::size_t{0}, members_.size(), [&](std::size_t i) { train_member(*members_[i], options_.interval); },
+      tbb::parallel_for(std::size_t{0}, members_.size(),
+                        [&](std::size_t i) { scores[i] = train_member(*members_[i], options_.interval); },
                         tbb::simple_partitioner());
     });
     train_seconds_ += seconds_since(train_start);
+    for (auto& m : members_) {
+      m->score = scores[m->id];
+      m->steps = m->trainable->steps_done();
+    }
     ++round_;
 
     const auto decide_start = std::chrono::steady_clock::now();
@@ -294,12 +306,13 @@ void PopulationRunner::run_synchronous(const std::function<bool()>& on_round) {
       for (auto& m : members_) {
         if (std::isfinite(m->score)) continue;
         const std::int64_t diverged_at = m->trainable->steps_done();
-        m->trainable->load(m->checkpoint);
+        m->trainable->load(dir_ + "/" + m->checkpoint);
+        m->steps = m->trainable->steps_done();
         LineageEvent e;
         e.kind = "rollback";
         e.member = m->id;
         e.member_step = diverged_at;
-        e.donor_step = m->trainable->steps_done();
+        e.donor_step = m->steps;
         e.old_config = json::parse(space_.to_json(m->config));
         m->config = new_config(m->id, m->config, static_cast<double>(e.donor_step) / static_cast<double>(unit), m->gain_before);
         apply_config(*m);
@@ -327,6 +340,7 @@ void PopulationRunner::run_synchronous(const std::function<bool()>& on_round) {
         const auto copy_start = std::chrono::steady_clock::now();
         loser.trainable->copy_state_from(*donor.trainable);
         copy_seconds += seconds_since(copy_start);
+        loser.steps = loser.trainable->steps_done();
         loser.score = donor.score;
         const double gain = factory_.maximize() ? donor.score : -donor.score;
         loser.config = new_config(loser.id, donor.config, static_cast<double>(e.donor_step) / static_cast<double>(unit), gain);
@@ -376,7 +390,8 @@ void PopulationRunner::after_interval(Member& m, double trained_units) {
     e.member = m.id;
     e.member_step = now;
     m.trainable->copy_state_from(*m.snapshot);
-    e.donor_step = m.trainable->steps_done();
+    m.steps = m.trainable->steps_done();
+    e.donor_step = m.steps;
     e.old_config = json::parse(space_.to_json(m.config));
     m.config = new_config(m.id, m.config, static_cast<double>(e.donor_step) / static_cast<double>(unit), m.gain_before);
     apply_config(m);
@@ -408,7 +423,8 @@ void PopulationRunner::after_interval(Member& m, double trained_units) {
         const auto copy_start = std::chrono::steady_clock::now();
         m.trainable->copy_state_from(*donor.snapshot);  // the donor's last finished interval
         copy_seconds += seconds_since(copy_start);
-        e.donor_step = m.trainable->steps_done();
+        m.steps = m.trainable->steps_done();
+        e.donor_step = m.steps;
         m.score = donor.score;
         const double donor_gain = factory_.maximize() ? donor.score : -donor.score;
         m.gain_before = donor_gain;
@@ -442,12 +458,14 @@ void PopulationRunner::run_asynchronous(const std::function<bool()>& on_round) {
     Member& m = *members_[id];
     const std::int64_t before = m.trainable->steps_done();
     const auto t0 = std::chrono::steady_clock::now();
-    train_member(m, options_.interval);
+    const double score = train_member(m, options_.interval);
     const double trained = static_cast<double>(m.trainable->steps_done() - before) / static_cast<double>(factory_.unit());
     std::lock_guard<std::mutex> lock(mutex_);
+    m.score = score;
+    m.steps = m.trainable->steps_done();
     train_seconds_ += seconds_since(t0);
+    ++round_;  // before the commit in after_interval, so a resumed run counts the same
     after_interval(m, trained);
-    ++round_;
     if (on_round && !on_round()) stop = true;
     if (!stop && m.trainable->steps_done() < end && !m.trainable->finished()) group.run([&step, id] { step(id); });
   };
@@ -464,14 +482,14 @@ std::vector<Segment> PopulationRunner::export_lineage() const {
   std::vector<Segment> chain;
   std::map<int, double> finals;
   for (const auto& m : members_) finals[m->id] = m->score;
-  if (b >= 0) chain = ancestry(lineage_, b, members_[b]->trainable->steps_done());
+  if (b >= 0) chain = ancestry(lineage_, b, members_[b]->steps);
   json j;
   j["best_member"] = b;
   j["metric"] = factory_.metric();
   j["maximize"] = factory_.maximize();
   j["members"] = json::array();
   for (const auto& m : members_) {
-    j["members"].push_back({{"member", m->id}, {"score", number(m->score)}, {"steps", m->trainable->steps_done()},
+    j["members"].push_back({{"member", m->id}, {"score", number(m->score)}, {"steps", m->steps},
                             {"config", json::parse(space_.to_json(m->config))}});
   }
   j["events"] = json::array();

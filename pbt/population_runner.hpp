@@ -87,12 +87,12 @@ class PopulationRunner {
   void apply_config(Member& m);
   double loss_of(double score) const;
   core::Configuration new_config(int member, const core::Configuration& from, double t, double gain);
-  void train_member(Member& m, std::int64_t units);
+  double train_member(Member& m, std::int64_t units);  // trains one interval; returns the score
   void save_checkpoint(Member& m, const std::string& tag);
   void commit(const std::vector<std::string>& obsolete);
   void run_synchronous(const std::function<bool()>& on_round);
   void run_asynchronous(const std::function<bool()>& on_round);
-  void after_interval(Member& m, double gain_before);  // async: decide for one member
+  void after_interval(Member& m, double trained_units);  // async: decide for one member
 
   PbtOptions options_;
   const core::SearchSpace& space_;

@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <set>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "core/files.hpp"
@@ -316,6 +318,36 @@ TEST_F(Cli, TunedPpoBestConfigTrainsAsASingleRun) {
   const std::string best = graybox::core::read_file(dir_ + "/t/best.yaml");
   EXPECT_NE(best.find("learning_rate: " + summary["best_config"]["agent.learning_rate"].dump().substr(0, 6)),
             std::string::npos) << best;
+}
+
+// PBT on a supervised task with the interval counted in minibatches: members are perturbed
+// every 5 minibatches, mid-epoch (an epoch here is 14 minibatches).
+TEST_F(Cli, PopulationOnASupervisedTaskPerturbsEveryFewMinibatches) {
+  write("fit.yaml",
+        "seed: 1\ndata:\n  name: teacher_student\n  teacher:\n    examples: 600\nmodel:\n  widths: [16]\n"
+        "optimizer:\n  name: sgd\n  lr: 0.01\ntrain:\n  batch_size: 32\n");
+  const std::string config = write("pbt.yaml",
+      "seed: 3\ntask: supervised\nbase_config: fit.yaml\ntune:\n  algorithm: pbt\n  population: 4\n"
+      "  budget_unit: 5\n  perturbation_interval: 1\n  max_budget: 8\n  parallel: 2\nsearch_space:\n"
+      "  optimizer.lr: {type: float, low: 1.0e-4, high: 0.5, log: true}\n");
+  const Result r = run("tune " + config + " --quiet --out " + dir_ + "/p");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto summary = nlohmann::json::parse(graybox::core::read_file(dir_ + "/p/summary.json"));
+  EXPECT_EQ(summary["status"], "finished");
+  EXPECT_EQ(summary["total_budget"].get<long long>(), 4 * 8 * 5);  // minibatches
+  EXPECT_GT(summary["exploits"].get<int>(), 0);
+  std::istringstream history(graybox::core::read_file(dir_ + "/p/history.csv"));
+  std::string line;
+  std::getline(history, line);  // header
+  std::set<long long> steps;
+  while (std::getline(history, line)) steps.insert(std::stoll(line.substr(line.find(',') + 1)));
+  EXPECT_EQ(steps, (std::set<long long>{5, 10, 15, 20, 25, 30, 35, 40}));
+  // The best member's schedule replays as one `graybox fit` run long enough for 40 minibatches.
+  const Result f = run("fit " + dir_ + "/p/best.yaml --quiet --set replay.file=" + dir_ +
+                       "/p/schedules/best.yaml --out " + dir_ + "/replayed");
+  ASSERT_EQ(f.code, 0) << f.output;
+  const auto fitted = nlohmann::json::parse(graybox::core::read_file(dir_ + "/replayed/summary.json"));
+  EXPECT_EQ(fitted["epochs"].get<double>(), 3.0);
 }
 
 TEST_F(Cli, FitTrainsResumesAndRejectsBadData) {

@@ -201,5 +201,58 @@ TEST(PopulationRunner, AsynchronousModeFinishesEveryMember) {
   EXPECT_TRUE(std::isfinite(runner.score(runner.best())));
 }
 
+// A kill in async mode: the run directory is copied right after the 7th commit, while other
+// members are mid-interval (their unfinished work is lost, as in a SIGKILL), and resumed
+// elsewhere: every member then finishes, keeps the committed history, and every copy still
+// points to a state that existed. Async results depend on timing, so no equality is asked.
+TEST(PopulationRunner, AsynchronousRunKilledMidwayResumesFromAMovedDirectory) {
+  const auto factory = tasks::make_synthetic_factory("branin");
+  const core::SearchSpace space = branin_space();
+  PbtOptions o = options();
+  o.synchronous = false;
+  o.population = 6;
+  o.parallel = 3;
+  const std::string dir = fresh_dir("async_running");
+  const std::string moved = fresh_dir("async_moved");
+  std::vector<MemberRecord> committed;
+  {
+    core::RunStore store(dir + "/store.sqlite");
+    PopulationRunner runner(o, space, *factory, store, dir, 5);
+    int commits = 0;
+    runner.run([&] {
+      // Called with the population's lock held, right after a commit: nothing writes now.
+      if (++commits == 7) {
+        fs::copy(dir, moved, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+        committed = runner.history();
+      }
+      return true;
+    });
+    ASSERT_EQ(committed.size(), 7u);
+  }
+  fs::remove_all(dir);  // the old place is gone: checkpoints are found relative to the run directory
+
+  core::RunStore store(moved + "/store.sqlite");
+  PopulationRunner runner(o, space, *factory, store, moved, 5);
+  ASSERT_TRUE(runner.resume());
+  EXPECT_EQ(runner.rounds(), 7);
+  runner.run();
+  std::set<std::pair<int, std::int64_t>> existed;
+  for (const auto& h : runner.history()) {
+    if (std::isfinite(h.score)) existed.insert({h.member, h.step});
+  }
+  ASSERT_GE(runner.history().size(), committed.size());
+  for (std::size_t k = 0; k < committed.size(); ++k) {
+    EXPECT_EQ(runner.history()[k].member, committed[k].member);
+    EXPECT_EQ(runner.history()[k].step, committed[k].step);
+  }
+  for (int i = 0; i < runner.size(); ++i) EXPECT_EQ(runner.steps(i), 60) << i;
+  for (const auto& e : runner.lineage()) {
+    if (e.kind != "exploit") continue;
+    EXPECT_TRUE(existed.count({e.donor, e.donor_step})) << e.donor << "@" << e.donor_step;
+  }
+  EXPECT_TRUE(std::isfinite(runner.score(runner.best())));
+  EXPECT_LT(runner.score(runner.best()), 5.0);
+}
+
 }  // namespace
 }  // namespace graybox::pbt
