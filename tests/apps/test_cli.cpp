@@ -272,10 +272,19 @@ TEST_F(Cli, TuneKilledMidExperimentResumesToTheSameResult) {
             static_cast<char*>(nullptr));
     ::_exit(127);
   }
-  ::usleep(1500000);  // mid-experiment (the whole run takes several seconds)
+  // Kill it hard mid-experiment, once a few trials are committed (the whole run takes several
+  // seconds; polling, not a fixed sleep, so a loaded machine still kills it at a point that counts).
+  for (int i = 0; i < 600; ++i) {
+    ::usleep(50000);
+    if (fs::exists(killed + "/config.yaml") && fs::exists(killed + "/store.sqlite") &&
+        graybox::core::RunStore(killed + "/store.sqlite").trials().size() >= 3) {
+      break;
+    }
+  }
   ::kill(pid, SIGKILL);
   int status = 0;
   ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the experiment ended before it was killed";
   const Result r = run("tune --resume --quiet --out " + killed);
   ASSERT_EQ(r.code, 0) << r.output;
   const auto a = nlohmann::json::parse(graybox::core::read_file(dir_ + "/straight/summary.json"));
