@@ -40,32 +40,10 @@ int lineage_command(const std::string& run_dir, bool as_json) {
   if (best < 0) throw core::UserError(run_dir + ": no member has a finite score yet");
   const std::vector<pbt::Segment> chain = pbt::ancestry(events, best, steps[best]);
 
-  json j;
-  j["best_member"] = best;
-  j["metric"] = state.at("metric");
-  j["maximize"] = maximize;
-  j["members"] = json::array();
-  for (const auto& [member, score] : finals) {
-    j["members"].push_back({{"member", member}, {"score", std::isfinite(score) ? json(score) : json()},
-                            {"steps", steps[member]}});
-  }
-  j["events"] = json::array();
-  for (const auto& e : events) j["events"].push_back(e.to_json());
-  j["best_ancestry"] = json::array();
-  for (const auto& s : chain) {
-    j["best_ancestry"].push_back({{"member", s.member}, {"from", s.from}, {"to", s.to}, {"config", s.config},
-                                  {"hyperparameters", s.hyperparameters}});
-  }
-  core::write_file_atomic(run_dir + "/lineage.json", j.dump(2) + "\n");
-  core::write_file_atomic(run_dir + "/lineage.dot", pbt::lineage_dot(events, finals, chain));
-  // The schedule of the tuned hyperparameters (the others never change).
-  const auto tuned = state.at("tuned").get<std::set<std::string>>();
-  pbt::HyperparameterSchedules schedules;
-  for (auto& [name, points] : pbt::schedule_of(chain)) {
-    if (tuned.count(name)) schedules.points[name] = points;
-  }
-  fs::create_directories(run_dir + "/schedules");
-  pbt::write_schedules(run_dir + "/schedules/best.yaml", schedules);
+  std::vector<pbt::MemberSummary> members;
+  for (const auto& [member, score] : finals) members.push_back({member, score, steps[member], json()});
+  const json j = pbt::write_lineage_exports(run_dir, events, members, best, chain, state.at("metric").get<std::string>(),
+                                            maximize, state.at("tuned").get<std::set<std::string>>());
 
   if (as_json) {
     std::printf("%s\n", j.dump(2).c_str());

@@ -3,6 +3,8 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cmath>
+#include <filesystem>
 #include <set>
 #include <sstream>
 
@@ -153,6 +155,42 @@ std::string lineage_dot(const std::vector<LineageEvent>& events, const std::map<
   }
   out << "}\n";
   return out.str();
+}
+
+nlohmann::json write_lineage_exports(const std::string& dir, const std::vector<LineageEvent>& events,
+                                     const std::vector<MemberSummary>& members, int best,
+                                     const std::vector<Segment>& best_chain, const std::string& metric,
+                                     bool maximize, const std::set<std::string>& tuned) {
+  nlohmann::json j;
+  j["best_member"] = best;
+  j["metric"] = metric;
+  j["maximize"] = maximize;
+  j["members"] = nlohmann::json::array();
+  std::map<int, double> finals;
+  for (const auto& m : members) {
+    finals[m.member] = m.score;
+    nlohmann::json entry{{"member", m.member},
+                         {"score", std::isfinite(m.score) ? nlohmann::json(m.score) : nlohmann::json()},
+                         {"steps", m.steps}};
+    if (!m.config.is_null()) entry["config"] = m.config;
+    j["members"].push_back(entry);
+  }
+  j["events"] = nlohmann::json::array();
+  for (const auto& e : events) j["events"].push_back(e.to_json());
+  j["best_ancestry"] = nlohmann::json::array();
+  for (const auto& s : best_chain) {
+    j["best_ancestry"].push_back({{"member", s.member}, {"from", s.from}, {"to", s.to}, {"config", s.config},
+                                  {"hyperparameters", s.hyperparameters}});
+  }
+  core::write_file_atomic(dir + "/lineage.json", j.dump(2) + "\n");
+  core::write_file_atomic(dir + "/lineage.dot", lineage_dot(events, finals, best_chain));
+  HyperparameterSchedules schedules;
+  for (auto& [name, points] : schedule_of(best_chain)) {
+    if (tuned.count(name)) schedules.points[name] = points;
+  }
+  std::filesystem::create_directories(dir + "/schedules");
+  write_schedules(dir + "/schedules/best.yaml", schedules);
+  return j;
 }
 
 }  // namespace graybox::pbt

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -56,5 +57,20 @@ HyperparameterSchedules read_schedules(const std::string& path);  // throws core
 // exploit (label: the step), the best member's ancestry in bold red.
 std::string lineage_dot(const std::vector<LineageEvent>& events, const std::map<int, double>& final_scores,
                         const std::vector<Segment>& best_chain);
+
+// One member as the exports show it (config: {search-space key: value}, or null if unknown).
+struct MemberSummary {
+  int member = 0;
+  double score = 0.0;  // NaN: none yet
+  std::int64_t steps = 0;
+  nlohmann::json config;
+};
+
+// Writes <dir>/lineage.json (returned), <dir>/lineage.dot and <dir>/schedules/best.yaml (the
+// best member's schedule of the `tuned` hyperparameters only: the rest never change).
+nlohmann::json write_lineage_exports(const std::string& dir, const std::vector<LineageEvent>& events,
+                                     const std::vector<MemberSummary>& members, int best,
+                                     const std::vector<Segment>& best_chain, const std::string& metric,
+                                     bool maximize, const std::set<std::string>& tuned);
 
 }  // namespace graybox::pbt

@@ -75,6 +75,12 @@ const core::Configuration& PopulationRunner::config(int member) const { return m
 double PopulationRunner::score(int member) const { return members_.at(member)->score; }
 std::int64_t PopulationRunner::steps(int member) const { return members_.at(member)->steps; }
 
+std::set<std::string> PopulationRunner::tuned_names() const {
+  std::set<std::string> tuned;
+  for (const auto& d : space_.dims()) tuned.insert(factory_.hyperparameter_name(d.name));
+  return tuned;
+}
+
 double PopulationRunner::loss_of(double score) const {
   if (!std::isfinite(score)) return std::nan("");
   return factory_.maximize() ? -score : score;
@@ -172,13 +178,11 @@ void PopulationRunner::commit(const std::vector<std::string>& obsolete) {
   for (const auto& h : history_) history.push_back({h.member, h.step, number(h.score), h.config});
   json pb2 = json::array();
   for (const auto& p : pb2_data_) pb2.push_back({p.t, p.score_before, values_json(p.config), p.y});
-  std::set<std::string> tuned;
-  for (const auto& d : space_.dims()) tuned.insert(factory_.hyperparameter_name(d.name));
   const json state{{"round", round_},       {"rng", rng_.state()},          {"total_units", total_units_},
                    {"members", members},    {"lineage", lineage},           {"history", history},
                    {"pb2", pb2},            {"train_seconds", train_seconds_}, {"exploit_seconds", exploit_seconds_},
                    {"decision_seconds", decision_seconds_}, {"metric", factory_.metric()},
-                   {"maximize", factory_.maximize()}, {"tuned", tuned}};
+                   {"maximize", factory_.maximize()}, {"tuned", tuned_names()}};
   store_.set_meta_on_commit("pbt_state", state.dump());
   store_.commit();
   for (const auto& checkpoint : obsolete) fs::remove_all(dir_ + "/" + checkpoint);
@@ -480,36 +484,10 @@ void PopulationRunner::run_asynchronous(const std::function<bool()>& on_round) {
 std::vector<Segment> PopulationRunner::export_lineage() const {
   const int b = best();
   std::vector<Segment> chain;
-  std::map<int, double> finals;
-  for (const auto& m : members_) finals[m->id] = m->score;
   if (b >= 0) chain = ancestry(lineage_, b, members_[b]->steps);
-  json j;
-  j["best_member"] = b;
-  j["metric"] = factory_.metric();
-  j["maximize"] = factory_.maximize();
-  j["members"] = json::array();
-  for (const auto& m : members_) {
-    j["members"].push_back({{"member", m->id}, {"score", number(m->score)}, {"steps", m->steps},
-                            {"config", json::parse(space_.to_json(m->config))}});
-  }
-  j["events"] = json::array();
-  for (const auto& e : lineage_) j["events"].push_back(e.to_json());
-  j["best_ancestry"] = json::array();
-  for (const auto& s : chain) {
-    j["best_ancestry"].push_back({{"member", s.member}, {"from", s.from}, {"to", s.to}, {"config", s.config},
-                                  {"hyperparameters", s.hyperparameters}});
-  }
-  core::write_file_atomic(dir_ + "/lineage.json", j.dump(2) + "\n");
-  core::write_file_atomic(dir_ + "/lineage.dot", lineage_dot(lineage_, finals, chain));
-  HyperparameterSchedules schedules;
-  // Only the tuned hyperparameters: the rest never change.
-  std::set<std::string> tuned;
-  for (const auto& d : space_.dims()) tuned.insert(factory_.hyperparameter_name(d.name));
-  for (auto& [name, points] : schedule_of(chain)) {
-    if (tuned.count(name)) schedules.points[name] = points;
-  }
-  fs::create_directories(dir_ + "/schedules");
-  write_schedules(dir_ + "/schedules/best.yaml", schedules);
+  std::vector<MemberSummary> members;
+  for (const auto& m : members_) members.push_back({m->id, m->score, m->steps, json::parse(space_.to_json(m->config))});
+  write_lineage_exports(dir_, lineage_, members, b, chain, factory_.metric(), factory_.maximize(), tuned_names());
   return chain;
 }
 

@@ -18,6 +18,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -86,6 +87,7 @@ class PopulationRunner {
   void start();
   void apply_config(Member& m);
   double loss_of(double score) const;
+  std::set<std::string> tuned_names() const;  // the tuned hyperparameters, by hyperparameter name
   core::Configuration new_config(int member, const core::Configuration& from, double t, double gain);
   double train_member(Member& m, std::int64_t units);  // trains one interval; returns the score
   void save_checkpoint(Member& m, const std::string& tag);
