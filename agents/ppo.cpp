@@ -12,11 +12,12 @@
 #include "agents/ppo_loss.hpp"
 #include "optim/optimizer.hpp"
 #include "core/error.hpp"
+#include "core/normal.hpp"
 
 namespace graybox::agents {
 namespace {
 
-constexpr double kLogSqrt2Pi = 0.91893853320467274178;  // log(sqrt(2*pi))
+using core::kLogSqrt2Pi;
 
 // Orthogonal initialisation (Saxe et al.) drawn from a private generator, so building an agent
 // never touches LibTorch's global RNG and parallel trials stay independent.

@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/normal.hpp"
+
 namespace graybox::agents {
 namespace {
 
-constexpr double kLogSqrt2Pi = 0.91893853320467274178;  // log(sqrt(2*pi))
+using core::kLogSqrt2Pi;
 
 // d max(u, w) split as LibTorch's maximum() splits it: all to the larger, half each on a tie.
 inline void max_split(double u, double w, double& du, double& dw) {

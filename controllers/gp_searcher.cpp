@@ -48,8 +48,12 @@ core::Configuration GpSearcher::propose(core::Rng& rng, std::int64_t) {
     const double loss = observations_[static_cast<std::size_t>(i)].loss;
     y[i] = (std::isfinite(loss) && loss < 1e290) ? loss : worst;
   }
-  GaussianProcess gp;
-  gp.fit(x, y, rng, 2);
+  GaussianProcess gp(MaternKernel(static_cast<std::size_t>(dim)), true);
+  GpFitOptions fit;
+  fit.runs = 3;
+  fit.step = 0.5;
+  fit.max_evals = 60 * static_cast<int>(dim + 2);
+  gp.fit(x, y, rng, fit);
   const double best = y.minCoeff();
 
   const auto neg_ei = [&](const std::vector<double>& u) {

@@ -8,80 +8,43 @@
 namespace graybox::pbt {
 namespace {
 
-constexpr double kLog2Pi = 1.8378770664093453;
-
-TimeVaryingGp::Params unpack(const std::vector<double>& v) {
-  TimeVaryingGp::Params p;
-  p.signal_variance = std::exp(std::clamp(v[0], -10.0, 10.0));
-  p.lengthscale = std::exp(std::clamp(v[1], -10.0, 10.0));
-  p.epsilon = 0.5 / (1.0 + std::exp(-std::clamp(v[2], -30.0, 30.0)));
-  p.noise_variance = std::exp(std::clamp(v[3], -14.0, 2.0));
-  return p;
-}
-
-Eigen::MatrixXd gram(const TimeVaryingGp& gp, const Eigen::MatrixXd& x, double noise) {
-  const Eigen::Index n = x.rows();
-  Eigen::MatrixXd k(n, n);
-  for (Eigen::Index i = 0; i < n; ++i) {
-    for (Eigen::Index j = 0; j <= i; ++j) k(i, j) = k(j, i) = gp.kernel(x.row(i).transpose(), x.row(j).transpose());
-    k(i, i) += noise;
-  }
-  return k;
+std::vector<double> theta_of(const TimeVaryingKernel::Params& p) {
+  const double two_eps = 2.0 * p.epsilon;
+  return {std::log(p.signal_variance), std::log(p.lengthscale), std::log(two_eps / (1.0 - two_eps)),
+          std::log(p.noise_variance)};
 }
 
 }  // namespace
 
-double TimeVaryingGp::kernel(const Eigen::VectorXd& a, const Eigen::VectorXd& b) const {
+TimeVaryingKernel::TimeVaryingKernel() : Kernel({0.0, 0.0, -2.0, -4.0}) { update(); }
+
+TimeVaryingKernel::TimeVaryingKernel(const Params& params) : Kernel(theta_of(params)) { update(); }
+
+void TimeVaryingKernel::update() {
+  params_.signal_variance = std::exp(std::clamp(theta_[0], -10.0, 10.0));
+  params_.lengthscale = std::exp(std::clamp(theta_[1], -10.0, 10.0));
+  params_.epsilon = 0.5 / (1.0 + std::exp(-std::clamp(theta_[2], -30.0, 30.0)));
+  params_.noise_variance = std::exp(std::clamp(theta_[3], -14.0, 2.0));
+}
+
+double TimeVaryingKernel::operator()(const Eigen::VectorXd& a, const Eigen::VectorXd& b) const {
   const double sq = (a.tail(a.size() - 1) - b.tail(b.size() - 1)).squaredNorm();
   return params_.signal_variance * std::exp(-sq / params_.lengthscale) *
          std::pow(1.0 - params_.epsilon, std::abs(a(0) - b(0)) / 2.0);
 }
 
-double TimeVaryingGp::log_marginal_likelihood(const Params& params) const {
-  TimeVaryingGp probe;
-  probe.params_ = params;
-  const Eigen::LLT<Eigen::MatrixXd> llt(gram(probe, x_, params.noise_variance));
-  if (llt.info() != Eigen::Success) return -INFINITY;
-  const Eigen::VectorXd alpha = llt.solve(y_);
-  const double log_det = 2.0 * llt.matrixL().toDenseMatrix().diagonal().array().log().sum();
-  return -0.5 * y_.dot(alpha) - 0.5 * log_det - 0.5 * static_cast<double>(y_.size()) * kLog2Pi;
+std::vector<double> TimeVaryingKernel::random_theta(core::Rng& rng) const {
+  return {rng.uniform(-2, 2), rng.uniform(-3, 2), rng.uniform(-4, 2), rng.uniform(-8, -1)};
 }
 
-void TimeVaryingGp::condition(const Eigen::MatrixXd& x, const Eigen::VectorXd& y, const Params& params) {
-  x_ = x;
-  y_ = y;
-  params_ = params;
-  llt_.compute(gram(*this, x_, params_.noise_variance));
-  alpha_ = llt_.solve(y_);
-}
+controllers::GaussianProcess make_pb2_gp() { return controllers::GaussianProcess(TimeVaryingKernel(), false); }
 
-void TimeVaryingGp::fit(const Eigen::MatrixXd& x, const Eigen::VectorXd& y, core::Rng& rng, int restarts) {
-  x_ = x;
-  y_ = y;
-  const auto objective = [&](const std::vector<double>& v) {
-    const double lml = log_marginal_likelihood(unpack(v));
-    return std::isfinite(lml) ? -lml : 1e300;
-  };
-  std::vector<double> best{0.0, 0.0, -2.0, -4.0};
-  double best_value = objective(best);
-  for (int r = 0; r < restarts; ++r) {
-    std::vector<double> start = r == 0 ? best
-                                       : std::vector<double>{rng.uniform(-2, 2), rng.uniform(-3, 2),
-                                                             rng.uniform(-4, 2), rng.uniform(-8, -1)};
-    double value = 0.0;
-    const auto v = controllers::nelder_mead(objective, start, 1.0, 200, &value);
-    if (value < best_value) best_value = value, best = v;
-  }
-  condition(x, y, unpack(best));
-}
-
-void TimeVaryingGp::predict(const Eigen::VectorXd& x, double& mean, double& variance) const {
-  const Eigen::Index n = x_.rows();
-  Eigen::VectorXd k(n);
-  for (Eigen::Index i = 0; i < n; ++i) k(i) = kernel(x, x_.row(i).transpose());
-  mean = k.dot(alpha_);
-  const Eigen::VectorXd v = llt_.matrixL().solve(k);
-  variance = std::max(0.0, params_.signal_variance - v.squaredNorm());
+controllers::GpFitOptions pb2_fit_options() {
+  controllers::GpFitOptions o;
+  o.runs = 3;
+  o.step = 1.0;
+  o.max_evals = 200;
+  return o;
 }
 
 double pb2_beta(std::size_t n) {
@@ -125,11 +88,11 @@ core::Configuration pb2_suggest(const core::SearchSpace& space, const std::vecto
     x.row(i) = row(p.t, p.score_before, space.encode(p.config)).transpose();
     y(i) = std::clamp((p.y - mean) / sd, -2.0, 2.0);
   }
-  TimeVaryingGp gp;
-  gp.fit(x, y, rng);
+  controllers::GaussianProcess gp = make_pb2_gp();
+  gp.fit(x, y, rng, pb2_fit_options());
 
   // The same kernel with the running configurations added (y = 0) gives the variance.
-  TimeVaryingGp batch_gp;
+  controllers::GaussianProcess batch_gp(gp.kernel(), false);
   Eigen::MatrixXd xb(n + static_cast<Eigen::Index>(running.size()), x.cols());
   Eigen::VectorXd yb = Eigen::VectorXd::Zero(xb.rows());
   xb.topRows(n) = x;
@@ -137,7 +100,7 @@ core::Configuration pb2_suggest(const core::SearchSpace& space, const std::vecto
   for (std::size_t k = 0; k < running.size(); ++k) {
     xb.row(n + static_cast<Eigen::Index>(k)) = row(running[k].t, running[k].score, space.encode(running[k].config)).transpose();
   }
-  batch_gp.condition(xb, yb, gp.params());
+  batch_gp.condition(xb, yb);
 
   const double kappa = std::sqrt(pb2_beta(data.size()));
   std::vector<std::size_t> numeric;

@@ -11,14 +11,16 @@
 #include <Eigen/Dense>
 #include <vector>
 
+#include "controllers/gaussian_process.hpp"
 #include "core/rng.hpp"
 #include "core/search_space.hpp"
 
 namespace graybox::pbt {
 
-// k(a, b) = s2 exp(-|a' - b'|^2 / l) (1 - eps)^(|a_0 - b_0| / 2), a_0 the time and a' the rest,
-// plus a noise variance on the diagonal; eps in [0, 0.5].
-class TimeVaryingGp {
+// PB2's covariance: k(a, b) = s2 exp(-|a' - b'|^2 / l) (1 - eps)^(|a_0 - b_0| / 2), a_0 the time
+// and a' the rest, plus a noise variance on the diagonal; eps in [0, 0.5]. theta = [log s2,
+// log l, logit(2 eps), log noise], clamped to [-10, 10], [-10, 10], [-30, 30], [-14, 2].
+class TimeVaryingKernel final : public controllers::Kernel {
  public:
   struct Params {
     double signal_variance = 1.0;
@@ -26,24 +28,25 @@ class TimeVaryingGp {
     double epsilon = 0.1;
     double noise_variance = 1e-3;
   };
-
-  double kernel(const Eigen::VectorXd& a, const Eigen::VectorXd& b) const;
-  // Maximum marginal likelihood (Nelder-Mead over log s2, log l, logit(2 eps), log noise, with
-  // restarts), then condition().
-  void fit(const Eigen::MatrixXd& x, const Eigen::VectorXd& y, core::Rng& rng, int restarts = 3);
-  void condition(const Eigen::MatrixXd& x, const Eigen::VectorXd& y, const Params& params);
-  void predict(const Eigen::VectorXd& x, double& mean, double& variance) const;
-  double log_marginal_likelihood(const Params& params) const;  // on the conditioned data
-
+  TimeVaryingKernel();  // the fit's starting point: theta = [0, 0, -2, -4]
+  explicit TimeVaryingKernel(const Params& params);
+  std::unique_ptr<controllers::Kernel> clone() const override { return std::make_unique<TimeVaryingKernel>(*this); }
+  double operator()(const Eigen::VectorXd& a, const Eigen::VectorXd& b) const override;
+  double prior_variance() const override { return params_.signal_variance; }
+  double noise_variance() const override { return params_.noise_variance; }
+  bool admissible(const std::vector<double>&) const override { return true; }
+  std::vector<double> random_theta(core::Rng& rng) const override;
   const Params& params() const { return params_; }
 
  private:
-  Eigen::MatrixXd x_;
-  Eigen::VectorXd y_;
+  void update() override;
   Params params_;
-  Eigen::LLT<Eigen::MatrixXd> llt_;
-  Eigen::VectorXd alpha_;
 };
+
+// PB2's GP: the time-varying kernel on unstandardised targets (pb2_suggest scales them itself).
+controllers::GaussianProcess make_pb2_gp();
+// Nelder-Mead over theta: 3 runs of 200 evaluations from a simplex of size 1.
+controllers::GpFitOptions pb2_fit_options();
 
 // One observation: a member's interval.
 struct Pb2Point {

@@ -79,18 +79,15 @@ TEST(GaussianProcess, HandComputedTwoPointPosterior) {
   x << 0.0, 1.0;
   Eigen::VectorXd y(2);
   y << 1.0, 3.0;  // standardised: -1/sqrt(2), +1/sqrt(2)
-  GaussianProcess::Params p;
-  p.log_lengthscales = {0.0};
-  p.log_signal_variance = 0.0;
-  p.log_noise_variance = std::log(1e-5);
-  GaussianProcess gp;
-  gp.condition(x, y, p);
+  const MaternKernel kernel({0.0}, 0.0, std::log(1e-5));
+  GaussianProcess gp(kernel, true);
+  gp.condition(x, y);
   // Matérn-5/2 at r = 1: (1 + sqrt5 + 5/3) exp(-sqrt5).
   const double k01 = (1.0 + std::sqrt(5.0) + 5.0 / 3.0) * std::exp(-std::sqrt(5.0));
   Eigen::VectorXd a(1), b(1);
   a << 0.0;
   b << 1.0;
-  EXPECT_NEAR(gp.kernel(a, b, p), k01, 1e-12);
+  EXPECT_NEAR(kernel(a, b), k01, 1e-12);
   // At a training point the posterior mean is the observation.
   double mean = 0, var = 0;
   gp.predict(a, mean, var);
@@ -108,7 +105,7 @@ TEST(GaussianProcess, HandComputedTwoPointPosterior) {
   const double det = d * d - k01 * k01;
   const double quad = (d * (s * s + s * s) - 2.0 * k01 * (-s) * s) / det;
   const double lml = -0.5 * quad - 0.5 * std::log(det) - std::log(2.0 * M_PI);
-  EXPECT_NEAR(gp.log_marginal_likelihood(p), lml, 1e-9);
+  EXPECT_NEAR(gp.log_marginal_likelihood(kernel.theta()), lml, 1e-9);
 }
 
 TEST(GaussianProcess, ExpectedImprovementClosedForm) {

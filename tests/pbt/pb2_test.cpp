@@ -9,24 +9,25 @@ namespace graybox::pbt {
 namespace {
 
 TEST(TimeVaryingGp, KernelMatchesTheFormula) {
-  TimeVaryingGp gp;
-  TimeVaryingGp::Params p;
+  TimeVaryingKernel::Params p;
   p.signal_variance = 2.0;
   p.lengthscale = 0.5;
   p.epsilon = 0.2;
   p.noise_variance = 0.01;
+  const TimeVaryingKernel kernel(p);
+  controllers::GaussianProcess gp(kernel, false);
   Eigen::MatrixXd x(1, 3);
   x << 0.2, 0.1, 0.5;
   Eigen::VectorXd y(1);
   y << 1.5;
-  gp.condition(x, y, p);
+  gp.condition(x, y);
   Eigen::VectorXd a(3), b(3);
   a << 0.2, 0.1, 0.5;
   b << 0.6, 0.3, 0.1;
   // |a' - b'|^2 = 0.2^2 + 0.4^2 = 0.2; |t - t'| = 0.4:
   // k = 2 exp(-0.2 / 0.5) 0.8^(0.4 / 2) = 1.2821245033711126
-  EXPECT_NEAR(gp.kernel(a, b), 1.2821245033711126, 1e-12);
-  EXPECT_NEAR(gp.kernel(a, a), 2.0, 1e-12);
+  EXPECT_NEAR(kernel(a, b), 1.2821245033711126, 1e-12);
+  EXPECT_NEAR(kernel(a, a), 2.0, 1e-12);
 
   // One data point: mean = k y / (s2 + noise), variance = s2 - k^2 / (s2 + noise).
   double mean = 0, var = 0;
@@ -35,20 +36,17 @@ TEST(TimeVaryingGp, KernelMatchesTheFormula) {
   EXPECT_NEAR(mean, k * 1.5 / 2.01, 1e-12);
   EXPECT_NEAR(var, 2.0 - k * k / 2.01, 1e-12);
   // Log marginal likelihood of one point: -y^2 / (2 v) - log(v) / 2 - log(2 pi) / 2, v = 2.01.
-  EXPECT_NEAR(gp.log_marginal_likelihood(p), -1.5 * 1.5 / 4.02 - 0.5 * std::log(2.01) - 0.5 * std::log(2 * M_PI), 1e-12);
+  EXPECT_NEAR(gp.log_marginal_likelihood(kernel.theta()), -1.5 * 1.5 / 4.02 - 0.5 * std::log(2.01) - 0.5 * std::log(2 * M_PI), 1e-12);
 }
 
 TEST(TimeVaryingGp, OlderDataCountsLess) {
-  TimeVaryingGp::Params p;
+  TimeVaryingKernel::Params p;
   p.epsilon = 0.5;
-  TimeVaryingGp gp;
-  Eigen::MatrixXd x(1, 2);
-  x << 0.0, 0.5;
-  gp.condition(x, Eigen::VectorXd::Ones(1), p);
+  const TimeVaryingKernel kernel(p);
   Eigen::VectorXd same(2), later(2);
   same << 0.0, 0.5;
   later << 1.0, 0.5;
-  EXPECT_NEAR(gp.kernel(same, later), std::pow(0.5, 0.5), 1e-12);
+  EXPECT_NEAR(kernel(same, later), std::pow(0.5, 0.5), 1e-12);
 }
 
 TEST(TimeVaryingGp, FitKeepsEpsilonInRange) {
@@ -59,11 +57,12 @@ TEST(TimeVaryingGp, FitKeepsEpsilonInRange) {
     x(i, 0) = i / 11.0, x(i, 1) = rng.uniform(), x(i, 2) = rng.uniform();
     y(i) = std::sin(4 * x(i, 2)) + 0.1 * rng.normal();
   }
-  TimeVaryingGp gp;
-  gp.fit(x, y, rng);
-  EXPECT_GE(gp.params().epsilon, 0.0);
-  EXPECT_LE(gp.params().epsilon, 0.5);
-  EXPECT_GT(gp.params().signal_variance, 0.0);
+  controllers::GaussianProcess gp = make_pb2_gp();
+  gp.fit(x, y, rng, pb2_fit_options());
+  const auto& fitted = static_cast<const TimeVaryingKernel&>(gp.kernel()).params();
+  EXPECT_GE(fitted.epsilon, 0.0);
+  EXPECT_LE(fitted.epsilon, 0.5);
+  EXPECT_GT(fitted.signal_variance, 0.0);
   double mean = 0, var = 0;
   gp.predict(x.row(3).transpose(), mean, var);
   EXPECT_NEAR(mean, y(3), 0.5);
