@@ -71,26 +71,6 @@ MlpInference snapshot(const torch::nn::Sequential& net) {
 }
 
 
-// Copies Adam's moments and step count for one parameter, and the group options.
-void copy_adam_state(torch::optim::Optimizer& from, const torch::Tensor& from_param,
-                     torch::optim::Optimizer& to, const torch::Tensor& to_param) {
-  auto& state = to.state();
-  state.erase(c10::guts::to_string(to_param.unsafeGetTensorImpl()));
-  const auto it = from.state().find(c10::guts::to_string(from_param.unsafeGetTensorImpl()));
-  if (it != from.state().end()) {
-    const auto& s = static_cast<const torch::optim::AdamParamState&>(*it->second);
-    auto copy = std::make_unique<torch::optim::AdamParamState>();
-    copy->step(s.step());
-    copy->exp_avg(s.exp_avg().clone());
-    copy->exp_avg_sq(s.exp_avg_sq().clone());
-    if (s.max_exp_avg_sq().defined()) copy->max_exp_avg_sq(s.max_exp_avg_sq().clone());
-    state[c10::guts::to_string(to_param.unsafeGetTensorImpl())] = std::move(copy);
-  }
-  for (std::size_t g = 0; g < to.param_groups().size(); ++g) {
-    to.param_groups()[g].set_options(from.param_groups()[g].options().clone());
-  }
-}
-
 // CleanRL's Adam: eps 1e-5, no weight decay (the learning rate is set at every update).
 optim::OptimizerSettings adam_settings() {
   optim::OptimizerSettings s;
@@ -414,8 +394,7 @@ void PpoAgent::load(const std::string& path) {
       torch::NoGradGuard no_grad;
       for (std::size_t i = 0; i < source.size(); ++i) target[i].copy_(source[i]);
     }
-    copy_adam_state(loaded.torch_optimizer(), loaded_param, m.optimizer->torch_optimizer(), m.flat_params);
-    m.optimizer->set_controllable(loaded.settings());
+    m.optimizer->copy_state_from(loaded);
   } catch (const c10::Error& e) {
     throw core::UserError(path + ": not a valid agent checkpoint (" + e.what_without_backtrace() + ")");
   } catch (const std::exception& e) {
@@ -431,8 +410,7 @@ void PpoAgent::copy_from(const PpoAgent& other) {
     torch::NoGradGuard no_grad;
     m.flat_params.copy_(o.flat_params);
   }
-  copy_adam_state(o.optimizer->torch_optimizer(), o.flat_params, m.optimizer->torch_optimizer(), m.flat_params);
-  m.optimizer->set_controllable(o.optimizer->settings());
+  m.optimizer->copy_state_from(*o.optimizer);
   m.refresh_inference();
 }
 

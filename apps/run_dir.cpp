@@ -78,7 +78,6 @@ void add_run_schema(core::ConfigSchema& schema, long long checkpoint_interval, c
   schema.add_string("replay.file", "",
                     "a hyperparameter schedules file (e.g. a PBT run's schedules/best.yaml): before every update "
                     "the hyperparameters take its values at the current step");
-  schema.add_int("torch_threads", 1, "LibTorch intra-op threads (1 is fastest for these small networks)", 1, 256);
 }
 
 core::Config load_run_config(const TrainOptions& options, const core::ConfigSchema& schema,

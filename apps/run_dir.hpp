@@ -43,7 +43,7 @@ class RunDir {
 std::string default_run_path(const std::string& config_path);
 
 // The keys every training command's config has: checkpoint.interval (its default and doc given
-// in the command's units), checkpoint.keep, replay.file, torch_threads.
+// in the command's units), checkpoint.keep, replay.file (torch_threads is a task key).
 void add_run_schema(core::ConfigSchema& schema, long long checkpoint_interval, const std::string& interval_doc);
 
 // The config of a training command (train, fit): with --resume, the run's own config.yaml;

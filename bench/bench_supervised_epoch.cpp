@@ -44,7 +44,6 @@ int main(int argc, char** argv) {
   }
   core::ConfigSchema schema;
   tasks::add_supervised_schema(schema);
-  schema.add_int("torch_threads", 1, "", 1, 256);
   const core::Config config = core::Config::load(config_path, schema);
   optim::set_torch_threads(static_cast<int>(config.get_int("torch_threads")));
   tasks::SupervisedTask task(tasks::supervised_task_config(config));

@@ -7,18 +7,6 @@
 
 namespace graybox::controllers {
 
-nlohmann::json values_to_json(const core::Configuration& c) {
-  nlohmann::json j = nlohmann::json::array();
-  for (const double v : c.values) j.push_back(std::isnan(v) ? nlohmann::json() : nlohmann::json(v));
-  return j;
-}
-
-core::Configuration values_from_json(const nlohmann::json& j) {
-  core::Configuration c;
-  for (const auto& v : j) c.values.push_back(v.is_null() ? std::nan("") : v.get<double>());
-  return c;
-}
-
 Controller::Controller(const core::SearchSpace& space, std::unique_ptr<Searcher> searcher, std::uint64_t seed)
     : space_(space), searcher_(std::move(searcher)), rng_(core::derive_seed(seed, core::Stream::kController)) {}
 

@@ -78,9 +78,8 @@ struct ControllerOptions {
   int iterations = 1;                // hyperband/bohb/sha: full passes over the brackets
 };
 
-// JSON for configurations (inactive values as null), for saved controller state.
-nlohmann::json values_to_json(const core::Configuration& c);
-core::Configuration values_from_json(const nlohmann::json& j);
+using core::values_from_json;
+using core::values_to_json;
 
 std::unique_ptr<Controller> make_controller(const ControllerOptions& options, const core::SearchSpace& space,
                                             std::uint64_t seed);

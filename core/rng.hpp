@@ -28,6 +28,7 @@ enum class Stream : std::uint64_t {
   kController = 5, // a controller's own decisions
   kTrial = 6,      // index = trial or population member
   kData = 7,       // data set splits and shuffles
+  kExploit = 8,    // index = a population member's exploit count (its streams after a copy)
 };
 
 inline std::uint64_t derive_seed(std::uint64_t seed, Stream stream, std::uint64_t index = 0) {

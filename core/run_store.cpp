@@ -101,17 +101,23 @@ void RunStore::add_event(std::int64_t trial, std::int64_t step, const std::strin
 
 void RunStore::upsert_trial(const TrialRow& row) { pending_trials_.push_back(row); }
 
+// A text column that may be NULL (a row written by hand or by another tool): "" for NULL.
+static std::string column_text(sqlite3_stmt* statement, int column) {
+  const unsigned char* text = sqlite3_column_text(statement, column);
+  return text ? reinterpret_cast<const char*>(text) : "";
+}
+
 std::vector<RunStore::TrialRow> RunStore::trials() const {
   Statement s(db_, "SELECT trial, config, budget, loss, score, status FROM trials ORDER BY trial");
   std::vector<TrialRow> rows;
   while (sqlite3_step(s.get()) == SQLITE_ROW) {
     TrialRow row;
     row.trial = sqlite3_column_int64(s.get(), 0);
-    row.config = reinterpret_cast<const char*>(sqlite3_column_text(s.get(), 1));
+    row.config = column_text(s.get(), 1);
     row.budget = sqlite3_column_int64(s.get(), 2);
     row.loss = sqlite3_column_type(s.get(), 3) == SQLITE_NULL ? std::nan("") : sqlite3_column_double(s.get(), 3);
     row.score = sqlite3_column_type(s.get(), 4) == SQLITE_NULL ? std::nan("") : sqlite3_column_double(s.get(), 4);
-    row.status = reinterpret_cast<const char*>(sqlite3_column_text(s.get(), 5));
+    row.status = column_text(s.get(), 5);
     rows.push_back(std::move(row));
   }
   return rows;

@@ -296,6 +296,18 @@ std::vector<std::string> SearchSpace::overrides(const Configuration& c) const {
   return out;
 }
 
+nlohmann::json values_to_json(const Configuration& c) {
+  nlohmann::json j = nlohmann::json::array();
+  for (const double v : c.values) j.push_back(std::isnan(v) ? nlohmann::json() : nlohmann::json(v));
+  return j;
+}
+
+Configuration values_from_json(const nlohmann::json& j) {
+  Configuration c;
+  for (const auto& v : j) c.values.push_back(v.is_null() ? std::nan("") : v.get<double>());
+  return c;
+}
+
 std::string SearchSpace::to_json(const Configuration& c) const {
   nlohmann::json j = nlohmann::json::object();
   for (std::size_t i = 0; i < dims_.size(); ++i) {

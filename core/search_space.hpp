@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,10 @@ struct Configuration {
   std::vector<double> values;
   bool operator==(const Configuration& other) const;
 };
+
+// The values as a JSON array (inactive values as null), for saved controller and population state.
+nlohmann::json values_to_json(const Configuration& c);
+Configuration values_from_json(const nlohmann::json& j);
 
 class SearchSpace {
  public:

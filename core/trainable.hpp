@@ -4,7 +4,6 @@
 #pragma once
 
 #include <cstdint>
-#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -53,25 +52,16 @@ class Trainable {
   virtual void save(const std::string& dir) const = 0;
   virtual void load(const std::string& dir) = 0;
 
-  // Becomes a copy of `other` (a trainable of the same task and shape): weights, optimizer
-  // moments, normaliser statistics, RNG, counters and hyperparameters. PBT's exploit step. The
-  // default goes through a temporary directory (save, then load); tasks that can, override it
-  // with an in-memory copy. Throws std::invalid_argument for a trainable of another kind.
-  virtual void copy_state_from(const Trainable& other) {
-    namespace fs = std::filesystem;
-    const fs::path dir = fs::temp_directory_path() /
-                         ("graybox-copy-" + std::to_string(reinterpret_cast<std::uintptr_t>(this)));
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-    try {
-      other.save(dir.string());
-      load(dir.string());
-    } catch (...) {
-      fs::remove_all(dir);
-      throw;
-    }
-    fs::remove_all(dir);
-  }
+  // Replaces every random stream that training draws from from now on (action noise, data
+  // order, env resets, dropout) with streams derived from `seed`; weights, statistics, the
+  // episodes in progress and counters stay as they are. PBT calls it after an exploit, so that a
+  // copy does not replay its donor's noise in lockstep.
+  virtual void reseed(std::uint64_t seed) = 0;
+
+  // Becomes an exact copy of `other` (a trainable of the same task and shape), in memory:
+  // weights, optimizer moments, normaliser statistics, RNG, counters and hyperparameters. PBT's
+  // exploit step. Throws std::invalid_argument for a trainable of another kind or shape.
+  virtual void copy_state_from(const Trainable& other) = 0;
 };
 
 }  // namespace graybox::core

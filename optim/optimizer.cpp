@@ -156,6 +156,64 @@ void ControllableOptimizer::step() {
   ++steps_;
 }
 
+namespace {
+
+std::string state_key(const torch::Tensor& param) { return c10::guts::to_string(param.unsafeGetTensorImpl()); }
+
+torch::Tensor clone_defined(const torch::Tensor& t) { return t.defined() ? t.clone() : t; }
+
+// Adam's and AdamW's states are distinct types with the same fields.
+template <typename State>
+std::unique_ptr<torch::optim::OptimizerParamState> deep_copy_adam(const torch::optim::OptimizerParamState& state) {
+  const auto& s = static_cast<const State&>(state);
+  auto copy = std::make_unique<State>();
+  copy->step(s.step());
+  copy->exp_avg(clone_defined(s.exp_avg()));
+  copy->exp_avg_sq(clone_defined(s.exp_avg_sq()));
+  copy->max_exp_avg_sq(clone_defined(s.max_exp_avg_sq()));
+  return copy;
+}
+
+std::unique_ptr<torch::optim::OptimizerParamState> deep_copy(OptimizerKind kind,
+                                                             const torch::optim::OptimizerParamState& state) {
+  switch (kind) {
+    case OptimizerKind::kSgd: {
+      const auto& s = static_cast<const torch::optim::SGDParamState&>(state);
+      auto copy = std::make_unique<torch::optim::SGDParamState>();
+      copy->momentum_buffer(clone_defined(s.momentum_buffer()));
+      return copy;
+    }
+    case OptimizerKind::kAdam:
+      return deep_copy_adam<torch::optim::AdamParamState>(state);
+    case OptimizerKind::kAdamW:
+      return deep_copy_adam<torch::optim::AdamWParamState>(state);
+  }
+  throw std::logic_error("unknown optimizer kind");
+}
+
+}  // namespace
+
+void ControllableOptimizer::copy_state_from(const ControllableOptimizer& other) {
+  if (&other == this) return;
+  check(other.kind_ == kind_ && other.num_groups() == num_groups(), "copy_state_from: a different kind of optimizer");
+  auto& to = *optimizer_;
+  const auto& from = *other.optimizer_;
+  for (int g = 0; g < num_groups(); ++g) {
+    const auto& to_params = to.param_groups()[g].params();
+    const auto& from_params = from.param_groups()[g].params();
+    check(to_params.size() == from_params.size(), "copy_state_from: parameter groups of different sizes");
+    for (std::size_t i = 0; i < to_params.size(); ++i) {
+      check(to_params[i].sizes() == from_params[i].sizes(), "copy_state_from: parameters of different shapes");
+      to.state().erase(state_key(to_params[i]));
+      const auto it = from.state().find(state_key(from_params[i]));
+      if (it != from.state().end()) to.state()[state_key(to_params[i])] = deep_copy(kind_, *it->second);
+    }
+    settings_[g] = other.settings_[g];
+    push(g);
+  }
+  steps_ = other.steps_;
+}
+
 void ControllableOptimizer::save(torch::serialize::OutputArchive& archive) const {
   torch::serialize::OutputArchive inner;
   optimizer_->save(inner);

@@ -50,6 +50,11 @@ class ControllableOptimizer {
   void step();
   std::int64_t steps_taken() const { return steps_; }
 
+  // Takes the other optimizer's moments, step counts and settings, parameter by parameter in
+  // group order (deep copies: the two never share a tensor). The other must have the same kind
+  // and group shapes; throws std::invalid_argument otherwise.
+  void copy_state_from(const ControllableOptimizer& other);
+
   // Moments, step counts and the settings of every group.
   void save(torch::serialize::OutputArchive& archive) const;
   void load(torch::serialize::InputArchive& archive);

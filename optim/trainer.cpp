@@ -96,7 +96,12 @@ torch::Tensor labels_tensor(const std::vector<std::int64_t>& y) {
 
 }  // namespace
 
-void set_torch_threads(int threads) { torch::set_num_threads(threads); }
+int torch_threads() { return torch::get_num_threads(); }
+
+void set_torch_threads(int threads) {
+  // The count is per thread (OpenMP); setting it again can rebuild LibTorch's pool, so only on change.
+  if (torch::get_num_threads() != threads) torch::set_num_threads(threads);
+}
 
 struct SupervisedTrainer::Impl {
   TrainerConfig config;
@@ -214,6 +219,40 @@ std::int64_t SupervisedTrainer::parameter_count() const {
   return n;
 }
 const Split& SupervisedTrainer::data() const { return impl_->data; }
+
+void SupervisedTrainer::copy_state_from(const SupervisedTrainer& other) {
+  auto& m = *impl_;
+  const auto& o = *other.impl_;
+  if (&other == this) return;
+  if (o.data.train.size() != m.data.train.size()) {
+    throw std::invalid_argument("copy_state_from: the other trainer has a different training set");
+  }
+  const auto copy_all = [](const std::vector<torch::Tensor>& from, const std::vector<torch::Tensor>& to) {
+    if (from.size() != to.size()) throw std::invalid_argument("copy_state_from: the other model has a different shape");
+    for (std::size_t i = 0; i < from.size(); ++i) {
+      if (from[i].sizes() != to[i].sizes()) throw std::invalid_argument("copy_state_from: the other model has a different shape");
+      to[i].copy_(from[i]);
+    }
+  };
+  {
+    torch::NoGradGuard no_grad;
+    copy_all(o.model->parameters(), m.model->parameters());
+    copy_all(o.model->buffers(), m.model->buffers());  // batch-norm statistics
+  }
+  m.optimizer->copy_state_from(*o.optimizer);
+  m.noise_generator.set_state(o.noise_generator.get_state());
+  m.order_rng = o.order_rng;
+  m.epoch_rng_state = o.epoch_rng_state;
+  m.order = o.order;
+  m.position = o.position;
+  m.steps = o.steps;
+}
+
+void SupervisedTrainer::reseed(std::uint64_t data_seed, std::uint64_t noise_seed) {
+  // epoch_rng_state still rebuilds this epoch's order on load; only the coming shuffles change.
+  impl_->order_rng.seed(data_seed);
+  impl_->noise_generator.set_current_seed(noise_seed);
+}
 
 void SupervisedTrainer::save(const std::string& path) const {
   const auto& m = *impl_;

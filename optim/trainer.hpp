@@ -56,6 +56,14 @@ class SupervisedTrainer {
   std::int64_t parameter_count() const;
   const Split& data() const;
 
+  // Becomes an exact copy of the other trainer's state, in memory: weights and buffers, optimizer
+  // moments, dropout generator, data order and position, counters. Same model and data set
+  // size, or std::invalid_argument.
+  void copy_state_from(const SupervisedTrainer& other);
+  // New streams for the data order of the coming epochs and for dropout; the epoch in progress
+  // keeps its order.
+  void reseed(std::uint64_t data_seed, std::uint64_t noise_seed);
+
   // Complete state in one file; load throws core::UserError naming the file.
   void save(const std::string& path) const;
   void load(const std::string& path);
@@ -65,7 +73,9 @@ class SupervisedTrainer {
   std::unique_ptr<Impl> impl_;
 };
 
-// Sets LibTorch's intra-op threads (1 is fastest for small models on these machines).
+// Sets LibTorch's intra-op threads for the calling thread (1 is fastest for small models on
+// these machines).
 void set_torch_threads(int threads);
+int torch_threads();  // the calling thread's count
 
 }  // namespace graybox::optim

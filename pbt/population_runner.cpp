@@ -13,6 +13,7 @@
 
 #include "core/error.hpp"
 #include "core/files.hpp"
+#include "core/timing.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -20,24 +21,12 @@ using nlohmann::json;
 namespace graybox::pbt {
 namespace {
 
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
+using core::seconds_since;
+using core::values_from_json;
+using core::values_to_json;
 
 json number(double v) { return std::isfinite(v) ? json(v) : json(); }
 double number(const json& j) { return j.is_null() ? std::nan("") : j.get<double>(); }
-
-json values_json(const core::Configuration& c) {
-  json out = json::array();
-  for (const double v : c.values) out.push_back(number(v));
-  return out;
-}
-
-core::Configuration values_from(const json& j) {
-  core::Configuration c;
-  for (const auto& v : j) c.values.push_back(number(v));
-  return c;
-}
 
 }  // namespace
 
@@ -165,7 +154,7 @@ void PopulationRunner::save_checkpoint(Member& m, const std::string& tag) {
 void PopulationRunner::commit(const std::vector<std::string>& obsolete) {
   json members = json::array();
   for (const auto& m : members_) {
-    members.push_back({{"config", values_json(m->config)}, {"score", number(m->score)},
+    members.push_back({{"config", values_to_json(m->config)}, {"score", number(m->score)},
                        {"gain_before", number(m->gain_before)}, {"checkpoint", m->checkpoint},
                        {"steps", m->steps}});
     const std::int64_t units = m->steps / factory_.unit();
@@ -177,7 +166,7 @@ void PopulationRunner::commit(const std::vector<std::string>& obsolete) {
   json history = json::array();
   for (const auto& h : history_) history.push_back({h.member, h.step, number(h.score), h.config});
   json pb2 = json::array();
-  for (const auto& p : pb2_data_) pb2.push_back({p.t, p.score_before, values_json(p.config), p.y});
+  for (const auto& p : pb2_data_) pb2.push_back({p.t, p.score_before, values_to_json(p.config), p.y});
   const json state{{"round", round_},       {"rng", rng_.state()},          {"total_units", total_units_},
                    {"members", members},    {"lineage", lineage},           {"history", history},
                    {"pb2", pb2},            {"train_seconds", train_seconds_}, {"exploit_seconds", exploit_seconds_},
@@ -206,14 +195,14 @@ bool PopulationRunner::resume() {
   }
   pb2_data_.clear();
   for (const auto& p : state.at("pb2")) {
-    pb2_data_.push_back({p[0].get<double>(), p[1].get<double>(), values_from(p[2]), p[3].get<double>()});
+    pb2_data_.push_back({p[0].get<double>(), p[1].get<double>(), values_from_json(p[2]), p[3].get<double>()});
   }
   members_.clear();
   int id = 0;
   for (const auto& j : state.at("members")) {
     auto m = std::make_unique<Member>();
     m->id = id;
-    m->config = values_from(j.at("config"));
+    m->config = values_from_json(j.at("config"));
     m->score = number(j.at("score"));
     m->gain_before = number(j.at("gain_before"));
     m->checkpoint = j.at("checkpoint").get<std::string>();
@@ -272,7 +261,7 @@ void PopulationRunner::run_synchronous(const std::function<bool()>& on_round) {
   while (!all_done()) {
     std::vector<std::int64_t> before(members_.size());
     for (std::size_t i = 0; i < members_.size(); ++i) before[i] = members_[i]->trainable->steps_done();
-    const auto train_start = std::chrono::steady_clock::now();
+    const auto train_start = core::Clock::now();
     std::vector<double> scores(members_.size());
     arena.execute([&] {
       tbb::parallel_for(std::size_t{0}, members_.size(),
@@ -286,7 +275,7 @@ void PopulationRunner::run_synchronous(const std::function<bool()>& on_round) {
     }
     ++round_;
 
-    const auto decide_start = std::chrono::steady_clock::now();
+    const auto decide_start = core::Clock::now();
     double copy_seconds = 0.0;
     std::vector<double> losses(members_.size(), std::nan(""));
     for (auto& m : members_) {
@@ -304,56 +293,14 @@ void PopulationRunner::run_synchronous(const std::function<bool()>& on_round) {
       }
       if (now >= options_.burn_in * unit) losses[m->id] = loss_of(m->score);
     }
-    {
-      // Divergence: back to the last good state, then away from the values that diverged (also
-      // in the last round: the member then trains that interval again).
-      for (auto& m : members_) {
-        if (std::isfinite(m->score)) continue;
-        const std::int64_t diverged_at = m->trainable->steps_done();
-        m->trainable->load(dir_ + "/" + m->checkpoint);
-        m->steps = m->trainable->steps_done();
-        LineageEvent e;
-        e.kind = "rollback";
-        e.member = m->id;
-        e.member_step = diverged_at;
-        e.donor_step = m->steps;
-        e.old_config = json::parse(space_.to_json(m->config));
-        m->config = new_config(m->id, m->config, static_cast<double>(e.donor_step) / static_cast<double>(unit), m->gain_before);
-        apply_config(*m);
-        e.new_config = json::parse(space_.to_json(m->config));
-        e.hyperparameters = m->trainable->hyperparameters().values();
-        e.member_score = e.donor_score = std::nan("");
-        store_.add_event(m->id, diverged_at, "rollback", e.to_json().dump());
-        lineage_.push_back(e);
-        m->gain_before = std::nan("");
-      }
+    // Divergence: back to the last good state, then away from the values that diverged (also
+    // in the last round: the member then trains that interval again).
+    for (auto& m : members_) {
+      if (!std::isfinite(m->score)) rollback(*m);
     }
     if (!all_done()) {
       for (const Exploit& x : select_exploits(losses, options_.quantile_fraction, rng_)) {
-        Member& loser = *members_[x.member];
-        const Member& donor = *members_[x.donor];
-        LineageEvent e;
-        e.kind = "exploit";
-        e.member = loser.id;
-        e.donor = donor.id;
-        e.member_step = loser.trainable->steps_done();
-        e.donor_step = donor.trainable->steps_done();
-        e.member_score = loser.score;
-        e.donor_score = donor.score;
-        e.old_config = json::parse(space_.to_json(loser.config));
-        const auto copy_start = std::chrono::steady_clock::now();
-        loser.trainable->copy_state_from(*donor.trainable);
-        copy_seconds += seconds_since(copy_start);
-        loser.steps = loser.trainable->steps_done();
-        loser.score = donor.score;
-        const double gain = factory_.maximize() ? donor.score : -donor.score;
-        loser.config = new_config(loser.id, donor.config, static_cast<double>(e.donor_step) / static_cast<double>(unit), gain);
-        apply_config(loser);
-        e.new_config = json::parse(space_.to_json(loser.config));
-        e.hyperparameters = loser.trainable->hyperparameters().values();
-        store_.add_event(loser.id, e.member_step, "exploit", e.to_json().dump());
-        for (const auto& [name, value] : e.hyperparameters) store_.add_hyperparameter(loser.id, e.donor_step, name, value);
-        lineage_.push_back(e);
+        copy_seconds += exploit(*members_[x.member], *members_[x.donor]);
       }
     }
     for (auto& m : members_) {
@@ -372,6 +319,76 @@ void PopulationRunner::run_synchronous(const std::function<bool()>& on_round) {
   }
 }
 
+// The state a member offers as a donor: after its last finished interval, exploit or rollback.
+// Async: the snapshot, since the member's own trainable may be training on another thread.
+const core::Trainable& PopulationRunner::offered_state(const Member& m) const {
+  return m.snapshot ? *m.snapshot : *m.trainable;
+}
+
+// The loser becomes a copy of the donor's offered state, draws from fresh streams of its own
+// (derived from the experiment seed, the member and its exploit count, so the two do not replay
+// the same noise), explores from the donor's values, and offers that copy from now on.
+// Returns the seconds the in-memory copy took.
+double PopulationRunner::exploit(Member& loser, const Member& donor) {
+  const std::int64_t unit = factory_.unit();
+  LineageEvent e;
+  e.kind = "exploit";
+  e.member = loser.id;
+  e.donor = donor.id;
+  e.member_step = loser.trainable->steps_done();
+  e.member_score = loser.score;
+  e.donor_score = donor.score;
+  e.old_config = json::parse(space_.to_json(loser.config));
+  std::uint64_t exploits = 1;
+  for (const auto& event : lineage_) exploits += event.kind == "exploit" && event.member == loser.id ? 1 : 0;
+  const auto copy_start = core::Clock::now();
+  loser.trainable->copy_state_from(offered_state(donor));
+  const double copy_seconds = seconds_since(copy_start);
+  loser.trainable->reseed(core::derive_seed(member_seed(loser.id), core::Stream::kExploit, exploits));
+  loser.steps = loser.trainable->steps_done();
+  e.donor_step = loser.steps;
+  loser.score = donor.score;
+  loser.gain_before = factory_.maximize() ? donor.score : -donor.score;
+  loser.config = new_config(loser.id, donor.config, static_cast<double>(e.donor_step) / static_cast<double>(unit),
+                            loser.gain_before);
+  apply_config(loser);
+  if (loser.snapshot) loser.snapshot->copy_state_from(*loser.trainable);
+  e.new_config = json::parse(space_.to_json(loser.config));
+  e.hyperparameters = loser.trainable->hyperparameters().values();
+  store_.add_event(loser.id, e.member_step, "exploit", e.to_json().dump());
+  for (const auto& [name, value] : e.hyperparameters) store_.add_hyperparameter(loser.id, e.donor_step, name, value);
+  lineage_.push_back(e);
+  return copy_seconds;
+}
+
+// A member whose score turned non-finite goes back to its offered state (async) or its last
+// committed checkpoint (sync) and explores away from the values that diverged.
+void PopulationRunner::rollback(Member& m) {
+  LineageEvent e;
+  e.kind = "rollback";
+  e.member = m.id;
+  e.member_step = m.trainable->steps_done();
+  if (m.snapshot) {
+    m.trainable->copy_state_from(*m.snapshot);
+  } else {
+    m.trainable->load(dir_ + "/" + m.checkpoint);
+  }
+  m.steps = m.trainable->steps_done();
+  e.donor_step = m.steps;
+  e.old_config = json::parse(space_.to_json(m.config));
+  m.config = new_config(m.id, m.config, static_cast<double>(e.donor_step) / static_cast<double>(factory_.unit()),
+                        m.gain_before);
+  apply_config(m);
+  if (m.snapshot) m.snapshot->copy_state_from(*m.trainable);
+  e.new_config = json::parse(space_.to_json(m.config));
+  e.hyperparameters = m.trainable->hyperparameters().values();
+  e.member_score = e.donor_score = std::nan("");
+  store_.add_event(m.id, e.member_step, "rollback", e.to_json().dump());
+  for (const auto& [name, value] : e.hyperparameters) store_.add_hyperparameter(m.id, e.donor_step, name, value);
+  lineage_.push_back(e);
+  m.gain_before = std::nan("");
+}
+
 // Async: called with mutex_ held after member m finished an interval.
 void PopulationRunner::after_interval(Member& m, double trained_units) {
   const std::int64_t unit = factory_.unit();
@@ -386,58 +403,20 @@ void PopulationRunner::after_interval(Member& m, double trained_units) {
     if (pb2_data_.size() > 1000) pb2_data_.erase(pb2_data_.begin());
   }
   const bool done = now >= options_.max_budget * unit || m.trainable->finished();
-  const auto decide_start = std::chrono::steady_clock::now();
+  const auto decide_start = core::Clock::now();
   double copy_seconds = 0.0;
   if (!std::isfinite(m.score) && !done) {
-    LineageEvent e;
-    e.kind = "rollback";
-    e.member = m.id;
-    e.member_step = now;
-    m.trainable->copy_state_from(*m.snapshot);
-    m.steps = m.trainable->steps_done();
-    e.donor_step = m.steps;
-    e.old_config = json::parse(space_.to_json(m.config));
-    m.config = new_config(m.id, m.config, static_cast<double>(e.donor_step) / static_cast<double>(unit), m.gain_before);
-    apply_config(m);
-    e.new_config = json::parse(space_.to_json(m.config));
-    e.hyperparameters = m.trainable->hyperparameters().values();
-    e.member_score = e.donor_score = std::nan("");
-    store_.add_event(m.id, now, "rollback", e.to_json().dump());
-    lineage_.push_back(e);
-    m.gain_before = std::nan("");
+    rollback(m);
   } else if (std::isfinite(m.score)) {
     m.snapshot->copy_state_from(*m.trainable);
     m.gain_before = gain;
     std::vector<double> losses(members_.size(), std::nan(""));
     for (const auto& o : members_) {
-      if (o->trainable && o->snapshot->steps_done() >= options_.burn_in * unit) losses[o->id] = loss_of(o->score);
+      if (o->trainable && o->steps >= options_.burn_in * unit) losses[o->id] = loss_of(o->score);
     }
     if (!done && now >= options_.burn_in * unit) {
       for (const Exploit& x : select_exploits(losses, options_.quantile_fraction, rng_)) {
-        if (x.member != m.id) continue;
-        const Member& donor = *members_[x.donor];
-        LineageEvent e;
-        e.kind = "exploit";
-        e.member = m.id;
-        e.donor = donor.id;
-        e.member_step = now;
-        e.member_score = m.score;
-        e.donor_score = donor.score;
-        e.old_config = json::parse(space_.to_json(m.config));
-        const auto copy_start = std::chrono::steady_clock::now();
-        m.trainable->copy_state_from(*donor.snapshot);  // the donor's last finished interval
-        copy_seconds += seconds_since(copy_start);
-        m.steps = m.trainable->steps_done();
-        e.donor_step = m.steps;
-        m.score = donor.score;
-        const double donor_gain = factory_.maximize() ? donor.score : -donor.score;
-        m.gain_before = donor_gain;
-        m.config = new_config(m.id, donor.config, static_cast<double>(e.donor_step) / static_cast<double>(unit), donor_gain);
-        apply_config(m);
-        e.new_config = json::parse(space_.to_json(m.config));
-        e.hyperparameters = m.trainable->hyperparameters().values();
-        store_.add_event(m.id, now, "exploit", e.to_json().dump());
-        lineage_.push_back(e);
+        if (x.member == m.id) copy_seconds += exploit(m, *members_[x.donor]);
       }
     }
   }
@@ -461,7 +440,7 @@ void PopulationRunner::run_asynchronous(const std::function<bool()>& on_round) {
   std::function<void(int)> step = [&](int id) {
     Member& m = *members_[id];
     const std::int64_t before = m.trainable->steps_done();
-    const auto t0 = std::chrono::steady_clock::now();
+    const auto t0 = core::Clock::now();
     const double score = train_member(m, options_.interval);
     const double trained = static_cast<double>(m.trainable->steps_done() - before) / static_cast<double>(factory_.unit());
     std::lock_guard<std::mutex> lock(mutex_);

@@ -95,6 +95,9 @@ class PopulationRunner {
   void run_synchronous(const std::function<bool()>& on_round);
   void run_asynchronous(const std::function<bool()>& on_round);
   void after_interval(Member& m, double trained_units);  // async: decide for one member
+  const core::Trainable& offered_state(const Member& m) const;
+  double exploit(Member& loser, const Member& donor);  // returns the copy's seconds
+  void rollback(Member& m);
 
   PbtOptions options_;
   const core::SearchSpace& space_;

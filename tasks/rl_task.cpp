@@ -10,6 +10,7 @@
 #include "core/files.hpp"
 #include "envs/env_state_json.hpp"
 #include "optim/schedule_config.hpp"
+#include "optim/trainer.hpp"
 
 namespace graybox::tasks {
 
@@ -23,6 +24,7 @@ void add_rl_schema(core::ConfigSchema& s) {
   s.add_int("env.num_threads", 1, "threads that step the envs (0: all cores); results do not depend on it", 0, 1024);
   s.add_string("env.model_path", "", "an MJCF file to use instead of the shipped model (same names)");
   s.allow_open_prefix("env.");  // task parameters such as env.ctrl_cost_weight
+  s.add_int("torch_threads", 1, "LibTorch intra-op threads of the thread that trains (1 is fastest for these small networks)", 1, 256);
   s.add_string("agent.algo", "ppo", "the learning algorithm", {"ppo"});
   agents::add_ppo_schema(s);
 }
@@ -36,6 +38,7 @@ RlTaskConfig rl_task_config(const core::Config& config) {
   c.env_options.params = config.open_values("env.");
   c.num_envs = static_cast<int>(config.get_int("env.num_envs"));
   c.num_threads = static_cast<int>(config.get_int("env.num_threads"));
+  c.torch_threads = static_cast<int>(config.get_int("torch_threads"));
   c.network = agents::ppo_network_config(config);
   c.normalize_obs = config.get_bool("agent.normalize_obs");
   c.normalize_reward = config.get_bool("agent.normalize_reward");
@@ -143,6 +146,7 @@ void RlTask::train(std::int64_t budget, core::MetricSink& sink) {
 
 bool RlTask::iterate(core::MetricSink& sink) {
   if (finished()) return false;
+  optim::set_torch_threads(config_.torch_threads);
   const auto& spec = vec_->spec();
   const int n = config_.num_envs;
   const int obs_dim = spec.obs_dim, act_dim = spec.act_dim;
@@ -242,6 +246,7 @@ bool RlTask::iterate(core::MetricSink& sink) {
 core::EvalResult RlTask::evaluate(int episodes) { return evaluate(episodes, EvalObserver()); }
 
 core::EvalResult RlTask::evaluate(int episodes, const EvalObserver& observer) {
+  optim::set_torch_threads(config_.torch_threads);
   core::EvalResult result;
   auto env = envs::make_env(config_.env_id, config_.env_options);
   const auto& spec = env->spec();
@@ -303,6 +308,15 @@ void RlTask::copy_state_from(const core::Trainable& other) {
   recent_returns_ = o->recent_returns_;
   hp_ = o->hp_;
   diverged_ = o->diverged_;
+}
+
+void RlTask::reseed(std::uint64_t seed) {
+  rng_.seed(core::derive_seed(seed, core::Stream::kAgent));
+  std::vector<envs::EnvState> states = vec_->state();
+  for (std::size_t k = 0; k < states.size(); ++k) {
+    states[k].rng = core::Rng(core::derive_seed(seed, core::Stream::kEnv, k)).state();
+  }
+  vec_->set_state(states);
 }
 
 namespace {

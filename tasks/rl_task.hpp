@@ -34,6 +34,9 @@ struct RlTaskConfig {
   // Multiplies the learning rate, as a function of env steps. Type "auto": CleanRL's linear
   // annealing to 0 when agent.anneal_lr (read at every update), else constant.
   optim::ScheduleSpec lr_schedule{};
+  // LibTorch intra-op threads, set on whichever thread trains or evaluates the task (a tune
+  // trial or population member runs on a TBB worker whose own count would default to all cores).
+  int torch_threads = 1;
 };
 
 // Adds the keys of an RL training config (seed, total_steps, env.*, agent.*) to a schema.
@@ -62,6 +65,8 @@ class RlTask : public core::Trainable {
   // In memory: networks and Adam moments (PpoAgent::copy_from), normaliser statistics, RNG, every
   // env's physics state, counters. The seed and the rest of the config stay this task's own.
   void copy_state_from(const core::Trainable& other) override;
+  // New action-noise and minibatch stream, and a new reset stream for every env.
+  void reseed(std::uint64_t seed) override;
 
   // One iteration (rollout + update). Returns false if the run is finished.
   bool iterate(core::MetricSink& sink);

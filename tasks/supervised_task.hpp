@@ -38,6 +38,7 @@ struct SupervisedTaskConfig {
   std::int64_t epochs = 10;
   std::int64_t eval_interval = 0;     // minibatches between validation passes (0: each epoch)
   core::Hyperparameters hyperparameters;
+  int torch_threads = 1;  // LibTorch intra-op threads, set on whichever thread trains the task
 };
 
 void add_supervised_schema(core::ConfigSchema& schema);
@@ -61,6 +62,10 @@ class SupervisedTask : public core::Trainable {
   core::EvalResult evaluate(int episodes) override;
   void save(const std::string& dir) const override;
   void load(const std::string& dir) override;
+  // In memory: weights, optimizer moments, dropout generator, data order and position, counters.
+  void copy_state_from(const core::Trainable& other) override;
+  // New streams for the coming epochs' data order and for dropout.
+  void reseed(std::uint64_t seed) override;
 
   optim::EvalMetrics evaluate_split(const std::string& split) const;
   std::int64_t total_steps() const;

@@ -99,6 +99,10 @@ class SyntheticTrainable final : public core::Trainable {
     hp_ = o->hp_;
   }
 
+  // The only random draws (the multi-fidelity noise) are keyed by this trial's own seed and step,
+  // which a copy does not take: nothing to reseed.
+  void reseed(std::uint64_t) override {}
+
   double value() const {
     const double f = objective_.value(x_);
     if (!objective_.multi_fidelity) return f;

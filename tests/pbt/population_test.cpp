@@ -67,6 +67,112 @@ class DivergingFactory final : public core::TrialFactory {
   std::unique_ptr<core::TrialFactory> inner_;
 };
 
+// A trainable whose state is distinguishable from its hyperparameters: `progress` grows by
+// rate(x) per step trained and is the score (maximised), so the score of the state a copy took
+// shows in the copy's next interval.
+double progress_rate(double x1, double x2) { return 1.0 / (1.0 + tasks::branin(x1, x2)); }
+
+class ProgressTrainable final : public core::Trainable {
+ public:
+  ProgressTrainable(double x1, double x2, std::int64_t max_steps) : max_steps_(max_steps) {
+    hp_.set("x1", x1);
+    hp_.set("x2", x2);
+  }
+  const core::Hyperparameters& hyperparameters() const override { return hp_; }
+  void set_hyperparameters(const core::Hyperparameters& hp) override { hp_ = hp; }
+  std::int64_t steps_done() const override { return steps_; }
+  bool finished() const override { return steps_ >= max_steps_; }
+  void train(std::int64_t budget, core::MetricSink&) override {
+    const std::int64_t n = std::min(budget, max_steps_ - steps_);
+    progress_ += static_cast<double>(n) * progress_rate(hp_.get("x1"), hp_.get("x2"));
+    steps_ += n;
+  }
+  core::EvalResult evaluate(int) override { return {{progress_}, {steps_}, progress_, 0.0}; }
+  void save(const std::string& dir) const override {
+    core::write_file_atomic(dir + "/state.json", nlohmann::json{{"steps", steps_}, {"progress", progress_}}.dump());
+  }
+  void load(const std::string& dir) override {
+    const auto j = nlohmann::json::parse(core::read_file(dir + "/state.json"));
+    steps_ = j.at("steps").get<std::int64_t>();
+    progress_ = j.at("progress").get<double>();
+  }
+  void reseed(std::uint64_t) override {}
+  void copy_state_from(const core::Trainable& other) override {
+    const auto& o = dynamic_cast<const ProgressTrainable&>(other);
+    steps_ = o.steps_;
+    progress_ = o.progress_;
+    hp_ = o.hp_;
+  }
+  double progress() const { return progress_; }
+
+ private:
+  std::int64_t max_steps_;
+  std::int64_t steps_ = 0;
+  double progress_ = 0.0;
+  core::Hyperparameters hp_;
+};
+
+class ProgressFactory final : public core::TrialFactory {
+ public:
+  ProgressFactory() : inner_(tasks::make_synthetic_factory("branin")) {}
+  const core::ConfigSchema& schema() const override { return inner_->schema(); }
+  std::unique_ptr<core::Trainable> make(const std::vector<std::string>& o, std::uint64_t seed,
+                                        std::int64_t max_units) const override {
+    const auto probe = inner_->make(o, seed, max_units);
+    return std::make_unique<ProgressTrainable>(probe->hyperparameters().get("x1"), probe->hyperparameters().get("x2"),
+                                               max_units);
+  }
+  std::int64_t unit() const override { return 1; }
+  double score(core::Trainable& t) const override { return static_cast<ProgressTrainable&>(t).progress(); }
+  std::string metric() const override { return "progress"; }
+  bool maximize() const override { return true; }
+  std::string config_yaml(const std::vector<std::string>& o, std::uint64_t s, std::int64_t m) const override {
+    return inner_->config_yaml(o, s, m);
+  }
+
+ private:
+  std::unique_ptr<core::TrialFactory> inner_;
+};
+
+// Every exploit takes the donor's *current* state: the one whose score the donor reports. In
+// async mode a member that has just exploited offers the state it copied, not the bottom-ranked
+// one it had before (its score is already the copy's).
+TEST(PopulationRunner, EveryExploitCopiesTheStateTheDonorIsScoredBy) {
+  for (const bool synchronous : {true, false}) {
+    const ProgressFactory factory;
+    const core::SearchSpace space = branin_space();
+    const std::string dir = fresh_dir(synchronous ? "progress_sync" : "progress_async");
+    core::RunStore store(dir + "/store.sqlite");
+    PbtOptions o = options();
+    o.synchronous = synchronous;
+    PopulationRunner runner(o, space, factory, store, dir, 11);
+    runner.run();
+    // Per member, its interval records in the order they happened.
+    std::map<int, std::vector<MemberRecord>> records;
+    for (const auto& h : runner.history()) records[h.member].push_back(h);
+    std::map<int, std::size_t> next_record;  // per member: the record after its last matched exploit
+    int checked = 0;
+    for (const auto& e : runner.lineage()) {
+      if (e.kind != "exploit") continue;
+      auto& list = records[e.member];
+      std::size_t& i = next_record[e.member];
+      // The exploit follows the member's interval record with the member's step and score.
+      while (i < list.size() && !(list[i].step == e.member_step && list[i].score == e.member_score)) ++i;
+      ASSERT_LT(i, list.size()) << "exploit of " << e.member << " at " << e.member_step;
+      ++i;
+      if (i >= list.size()) continue;  // the copy was already at the end of the budget
+      const MemberRecord& after = list[i];
+      const double rate = progress_rate(e.hyperparameters.at("x1"), e.hyperparameters.at("x2"));
+      const double copied = after.score - static_cast<double>(after.step - e.donor_step) * rate;
+      EXPECT_NEAR(copied, e.donor_score, 1e-9 * std::max(1.0, std::abs(e.donor_score)))
+          << (synchronous ? "sync" : "async") << ": member " << e.member << " copied " << e.donor << " at step "
+          << e.donor_step;
+      ++checked;
+    }
+    EXPECT_GT(checked, synchronous ? 10 : 0) << synchronous;
+  }
+}
+
 TEST(PopulationRunner, ImprovesAndEveryCopyPointsToAStateThatExisted) {
   for (const std::string algorithm : {"pbt", "pb2"}) {
     const auto factory = tasks::make_synthetic_factory("branin");
@@ -236,9 +342,14 @@ TEST(PopulationRunner, AsynchronousRunKilledMidwayResumesFromAMovedDirectory) {
   ASSERT_TRUE(runner.resume());
   EXPECT_EQ(runner.rounds(), 7);
   runner.run();
+  // A state existed if a member was scored in it, or copied it (async: a member that has just
+  // exploited offers the copy).
   std::set<std::pair<int, std::int64_t>> existed;
   for (const auto& h : runner.history()) {
     if (std::isfinite(h.score)) existed.insert({h.member, h.step});
+  }
+  for (const auto& e : runner.lineage()) {
+    if (e.kind == "exploit") existed.insert({e.member, e.donor_step});
   }
   ASSERT_GE(runner.history().size(), committed.size());
   for (std::size_t k = 0; k < committed.size(); ++k) {

@@ -7,9 +7,11 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <thread>
 
 #include "core/error.hpp"
 #include "core/files.hpp"
+#include "optim/trainer.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -116,6 +118,52 @@ TEST(RlTask, CheckpointRoundTripGivesIdenticalActionsAndUpdates) {
   EXPECT_TRUE(so.rows == sr.rows);
   EXPECT_EQ(restored.agent().parameter_checksum(), original.agent().parameter_checksum());
   EXPECT_EQ(restored.current_mean_actions(), original.current_mean_actions());
+}
+
+// PBT's exploit: a copy is exact (it steps in lockstep with its source), and after reseed() it
+// draws its own noise, so loser and donor part ways; the same reseed gives the same run.
+TEST(RlTask, AnExactCopyStepsInLockstepAndAReseededCopyGoesItsOwnWay) {
+  RlTask donor(tiny_config(5, "Hopper-v5"));
+  RecordingSink warmup;
+  donor.iterate(warmup);
+  RlTask exact(tiny_config(6, "Hopper-v5")), own(tiny_config(6, "Hopper-v5")), again(tiny_config(7, "Hopper-v5"));
+  exact.copy_state_from(donor);
+  own.copy_state_from(donor);
+  own.reseed(1234);
+  again.copy_state_from(donor);
+  again.reseed(1234);
+  EXPECT_EQ(own.current_mean_actions(), donor.current_mean_actions());  // the state itself is the donor's
+  EXPECT_EQ(own.steps_done(), donor.steps_done());
+
+  RecordingSink sd, se, so, sa;
+  for (int i = 0; i < 2; ++i) {
+    donor.iterate(sd);
+    exact.iterate(se);
+    own.iterate(so);
+    again.iterate(sa);
+  }
+  ASSERT_FALSE(sd.rows.empty());
+  EXPECT_TRUE(se.rows == sd.rows);
+  EXPECT_EQ(exact.agent().parameter_checksum(), donor.agent().parameter_checksum());
+  EXPECT_FALSE(so.rows == sd.rows);
+  EXPECT_NE(own.agent().parameter_checksum(), donor.agent().parameter_checksum());
+  EXPECT_TRUE(sa.rows == so.rows);
+  EXPECT_EQ(again.agent().parameter_checksum(), own.agent().parameter_checksum());
+}
+
+// A tune trial or population member trains on a TBB worker, whose LibTorch thread count is its
+// own (OpenMP's is per thread) and defaults to every core: the task sets the configured count.
+TEST(RlTask, TrainsWithTheConfiguredTorchThreadsOnAnyThread) {
+  RlTask task(tiny_config(5));
+  int seen = 0;
+  std::thread worker([&] {
+    optim::set_torch_threads(3);
+    RecordingSink sink;
+    task.iterate(sink);
+    seen = optim::torch_threads();
+  });
+  worker.join();
+  EXPECT_EQ(seen, 1);
 }
 
 TEST(RlTask, ResumedRunEqualsUninterruptedRun) {

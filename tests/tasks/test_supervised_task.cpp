@@ -72,6 +72,45 @@ TEST(SupervisedTask, ResumeRepeatsTheNumbers) {
   fs::remove_all(dir);
 }
 
+// PBT's exploit for a supervised task is in memory: an exact copy (weights, moments, dropout
+// generator, data order, position) repeats the donor's numbers; after reseed() the epoch in
+// progress keeps its order and the next epochs are shuffled from the copy's own stream.
+TEST(SupervisedTask, AnInMemoryCopyRepeatsTheDonorAndAReseededCopyShufflesItsOwnEpochs) {
+  const std::vector<std::string> no_dropout = {"model.dropout=0"};
+  SupervisedTask donor(tiny(no_dropout)), exact(tiny(no_dropout)), own(tiny(no_dropout));
+  Rows warmup;
+  donor.train(5, warmup);  // mid-epoch (14 minibatches per epoch)
+  exact.copy_state_from(donor);
+  own.copy_state_from(donor);
+  own.reseed(99);
+  EXPECT_EQ(exact.steps_done(), 5);
+  Rows d, e, o;
+  donor.train(9, d);  // to the end of the first epoch
+  exact.train(9, e);
+  own.train(9, o);
+  EXPECT_EQ(e.rows, d.rows);
+  EXPECT_EQ(o.rows, d.rows);  // the epoch in progress keeps its order
+  Rows d2, e2, o2;
+  donor.train(14, d2);
+  exact.train(14, e2);
+  own.train(14, o2);
+  EXPECT_EQ(e2.rows, d2.rows);
+  EXPECT_NE(o2.rows, d2.rows);
+  EXPECT_THROW(exact.copy_state_from(SupervisedTask(tiny({"model.widths=[16]"}))), std::invalid_argument);
+}
+
+// The dropout generator is part of the copied state: with dropout, an exact copy still repeats.
+TEST(SupervisedTask, AnInMemoryCopyWithDropoutRepeatsTheDonor) {
+  SupervisedTask donor(tiny()), exact(tiny());
+  Rows warmup;
+  donor.train(20, warmup);
+  exact.copy_state_from(donor);
+  Rows d, e;
+  donor.train(20, d);
+  exact.train(20, e);
+  EXPECT_EQ(e.rows, d.rows);
+}
+
 TEST(SupervisedTask, NonFiniteLossEndsAsDiverged) {
   SupervisedTask task(tiny({"optimizer.name=sgd", "optimizer.lr=1e6", "schedule.type=constant", "schedule.warmup=0"}));
   Rows sink;
