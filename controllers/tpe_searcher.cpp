@@ -2,12 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <numeric>
+
+#include "core/normal.hpp"
 
 namespace graybox::controllers {
 namespace {
-
-double normal_cdf(double z) { return 0.5 * std::erfc(-z / std::sqrt(2.0)); }
 
 double log_sum_exp(const std::vector<double>& v) {
   const double m = *std::max_element(v.begin(), v.end());
@@ -17,95 +18,181 @@ double log_sum_exp(const std::vector<double>& v) {
   return m + std::log(s);
 }
 
-constexpr int kCandidates = 24;
+// P(a <= Z <= b) for a standard normal Z, from the tail that keeps precision.
+double gauss_mass(double a, double b) {
+  if (a >= 0.0) return 0.5 * (std::erfc(a / std::sqrt(2.0)) - std::erfc(b / std::sqrt(2.0)));
+  return 0.5 * (std::erfc(-b / std::sqrt(2.0)) - std::erfc(-a / std::sqrt(2.0)));
+}
+
+// The observations' weights (tpe_weights) with the prior's weight 1 last, summing to 1.
+std::vector<double> mixture_weights(std::size_t n) {
+  std::vector<double> w = tpe_weights(n);
+  w.push_back(1.0);
+  const double total = std::accumulate(w.begin(), w.end(), 0.0);
+  for (auto& x : w) x /= total;
+  return w;
+}
+
+std::size_t draw(const std::vector<double>& probabilities, core::Rng& rng) {
+  double u = rng.uniform();
+  std::size_t i = 0;
+  while (i + 1 < probabilities.size() && u >= probabilities[i]) u -= probabilities[i++];
+  return i;
+}
 
 }  // namespace
 
-ParzenEstimator::ParzenEstimator(std::vector<double> points) {
-  mus = std::move(points);
-  mus.push_back(0.5);  // the prior component
-  const std::size_t n = mus.size();
-  std::vector<std::size_t> order(n);
-  std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return mus[a] < mus[b]; });
-  sigmas.assign(n, 1.0);
-  // Bandwidth: the larger distance to a sorted neighbour (the bounds count as neighbours),
-  // clipped to [1 / min(100, 1 + n), 1]; the prior keeps width 1.
-  const double min_sigma = 1.0 / std::min(100.0, 1.0 + static_cast<double>(n));
-  for (std::size_t k = 0; k < n; ++k) {
-    const std::size_t i = order[k];
-    if (i == n - 1) continue;
-    const double left = k == 0 ? mus[i] - 0.0 : mus[i] - mus[order[k - 1]];
-    const double right = k + 1 == n ? 1.0 - mus[i] : mus[order[k + 1]] - mus[i];
-    sigmas[i] = std::clamp(std::max(left, right), min_sigma, 1.0);
+std::size_t tpe_gamma(std::size_t n) {
+  return std::min<std::size_t>(static_cast<std::size_t>(std::ceil(0.1 * static_cast<double>(n))), 25);
+}
+
+std::vector<double> tpe_weights(std::size_t n) {
+  std::vector<double> w(n, 1.0);
+  if (n > 25) {
+    // The oldest n - 25 ramp linearly from 1/n to 1 (numpy's linspace, endpoints included).
+    const std::size_t ramp = n - 25;
+    const double lo = 1.0 / static_cast<double>(n);
+    for (std::size_t i = 0; i < ramp; ++i) {
+      w[i] = ramp == 1 ? lo : lo + (1.0 - lo) * static_cast<double>(i) / static_cast<double>(ramp - 1);
+    }
   }
-  weights.assign(n, 1.0 / static_cast<double>(n));
+  return w;
+}
+
+ParzenEstimator::ParzenEstimator(const std::vector<double>& values, std::size_t cells_) : cells(cells_) {
+  mus = values;
+  mus.push_back(0.5);  // the prior component
+  weights = mixture_weights(values.size());
+  const std::size_t m = mus.size();
+  std::vector<std::size_t> order(m);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return mus[a] < mus[b]; });
+  // Sorted centres between the bounds 0 and 1; a centre's bandwidth is the larger gap to its
+  // neighbours, except that the lowest and the highest (consider_endpoints=False) take the gap
+  // to their one inner neighbour.
+  std::vector<double> e(m + 2);
+  e[0] = 0.0;
+  e[m + 1] = 1.0;
+  for (std::size_t k = 0; k < m; ++k) e[k + 1] = mus[order[k]];
+  std::vector<double> sorted_sigma(m);
+  for (std::size_t k = 0; k < m; ++k) sorted_sigma[k] = std::max(e[k + 1] - e[k], e[k + 2] - e[k + 1]);
+  if (m >= 2) {
+    sorted_sigma[0] = e[2] - e[1];
+    sorted_sigma[m - 1] = e[m] - e[m - 1];
+  }
+  // Optuna's magic clip: at least 1 / min(100, 1 + m) of the range, at most the range.
+  const double min_sigma = 1.0 / std::min(100.0, 1.0 + static_cast<double>(m));
+  sigmas.assign(m, 1.0);
+  for (std::size_t k = 0; k < m; ++k) sigmas[order[k]] = std::clamp(sorted_sigma[k], min_sigma, 1.0);
+  sigmas[m - 1] = 1.0;  // the prior
 }
 
 double ParzenEstimator::log_pdf(double x) const {
   std::vector<double> terms(mus.size());
+  const double half = cells > 0 ? 0.5 / static_cast<double>(cells) : 0.0;
   for (std::size_t i = 0; i < mus.size(); ++i) {
     const double s = sigmas[i];
-    const double z = (x - mus[i]) / s;
-    const double mass = normal_cdf((1.0 - mus[i]) / s) - normal_cdf((0.0 - mus[i]) / s);
-    terms[i] = std::log(weights[i]) - 0.5 * z * z - std::log(s * std::sqrt(2.0 * M_PI)) - std::log(std::max(mass, 1e-300));
+    const double log_accept = std::log(gauss_mass((0.0 - mus[i]) / s, (1.0 - mus[i]) / s));
+    double log_density = 0.0;
+    if (cells > 0) {
+      const double lo = std::max(x - half, 0.0), hi = std::min(x + half, 1.0);
+      log_density = std::log(gauss_mass((lo - mus[i]) / s, (hi - mus[i]) / s));
+    } else {
+      log_density = core::normal_log_pdf((x - mus[i]) / s);  // Optuna 3.1: no -log(s) term
+    }
+    terms[i] = std::log(weights[i]) + log_density - log_accept;
   }
   return log_sum_exp(terms);
 }
 
 double ParzenEstimator::sample(core::Rng& rng) const {
-  double u = rng.uniform();
-  std::size_t i = 0;
-  while (i + 1 < weights.size() && u >= weights[i]) u -= weights[i++];
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    const double x = rng.normal(mus[i], sigmas[i]);
-    if (x >= 0.0 && x <= 1.0) return x;
+  const std::size_t i = draw(weights, rng);
+  double x = std::clamp(mus[i], 0.0, 1.0);
+  for (int attempt = 0; attempt < 1000; ++attempt) {  // the truncated Gaussian by rejection
+    const double v = rng.normal(mus[i], sigmas[i]);
+    if (v >= 0.0 && v <= 1.0) {
+      x = v;
+      break;
+    }
   }
-  return std::clamp(mus[i], 0.0, 1.0);
+  if (cells == 0) return x;
+  const double k = std::min(std::floor(x * static_cast<double>(cells)), static_cast<double>(cells - 1));
+  return (k + 0.5) / static_cast<double>(cells);
 }
 
+CategoricalEstimator::CategoricalEstimator(const std::vector<std::size_t>& choices_seen, std::size_t choices) {
+  const std::size_t n = choices_seen.size();
+  const double spread = 1.0 / static_cast<double>(n + 1);  // prior_weight / (n + 1)
+  for (std::size_t k = 0; k <= n; ++k) {
+    std::vector<double> row(choices, spread);
+    if (k < n) row[choices_seen[k]] += 1.0;
+    const double total = std::accumulate(row.begin(), row.end(), 0.0);
+    for (auto& p : row) p /= total;
+    rows.push_back(row);
+  }
+  weights = mixture_weights(n);
+}
+
+double CategoricalEstimator::log_pdf(std::size_t choice) const {
+  double p = 0.0;
+  for (std::size_t k = 0; k < rows.size(); ++k) p += weights[k] * rows[k][choice];
+  return std::log(p);
+}
+
+std::size_t CategoricalEstimator::sample(core::Rng& rng) const { return draw(rows[draw(weights, rng)], rng); }
+
 TpeSearcher::TpeSearcher(const core::SearchSpace& space, int startup_trials)
-    : Searcher(space), startup_(startup_trials > 0 ? startup_trials : 10) {}
+    : Searcher(space), startup_(startup_trials > 0 ? startup_trials : kStartupTrials) {}
 
 core::Configuration TpeSearcher::propose(core::Rng& rng, std::int64_t) {
-  if (static_cast<int>(observations_.size()) < startup_) return space_.sample(rng);
+  // The largest budget with enough finished trials for a model; its observations only.
+  std::map<std::int64_t, std::vector<const Observation*>> by_budget;
+  for (const auto& o : observations_) by_budget[o.budget].push_back(&o);
+  const std::vector<const Observation*>* data = nullptr;
+  for (auto it = by_budget.rbegin(); it != by_budget.rend(); ++it) {
+    if (static_cast<int>(it->second.size()) >= startup_) {
+      data = &it->second;
+      break;
+    }
+  }
+  if (!data) return space_.sample(rng);
+
+  // The best gamma(n) (ties: the earlier) against the rest, each in the order observed.
+  const std::size_t n = data->size();
+  std::vector<std::size_t> by_loss(n);
+  std::iota(by_loss.begin(), by_loss.end(), 0);
+  std::stable_sort(by_loss.begin(), by_loss.end(),
+                   [&](std::size_t a, std::size_t b) { return (*data)[a]->loss < (*data)[b]->loss; });
+  std::vector<bool> good(n, false);
+  for (std::size_t k = 0; k < tpe_gamma(n); ++k) good[by_loss[k]] = true;
+  std::vector<std::vector<double>> encoded(n);
+  for (std::size_t i = 0; i < n; ++i) encoded[i] = space_.encode((*data)[i]->config);
+
   std::vector<double> u(space_.size(), 0.5);
   for (std::size_t d = 0; d < space_.size(); ++d) {
     const core::Dimension& dim = space_.dims()[d];
     if (dim.type == core::DimensionType::kFixed) continue;
-    // The observations where this dimension was active, best first.
-    std::vector<std::pair<double, double>> seen;  // (loss, encoded value)
-    for (const auto& o : observations_) {
-      if (!std::isnan(o.config.values[d])) seen.emplace_back(o.loss, space_.encode(o.config)[d]);
+    std::vector<double> below, above;  // this dimension's values where it was active
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!std::isnan((*data)[i]->config.values[d])) (good[i] ? below : above).push_back(encoded[i][d]);
     }
-    if (seen.size() < 2) {
-      u[d] = rng.uniform();
-      continue;
-    }
-    std::stable_sort(seen.begin(), seen.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-    const std::size_t n_good = std::min<std::size_t>(static_cast<std::size_t>(std::ceil(0.1 * seen.size())), 25);
-    std::vector<double> good, bad;
-    for (std::size_t k = 0; k < seen.size(); ++k) (k < n_good ? good : bad).push_back(seen[k].second);
-
+    double best_score = -INFINITY;
     if (dim.type == core::DimensionType::kCategorical) {
       const std::size_t kinds = dim.choices.size();
-      // Weighted counts with a prior of one observation spread over the categories.
-      std::vector<double> l(kinds, 1.0 / kinds), g(kinds, 1.0 / kinds);
-      const auto cell = [&](double x) { return std::min(kinds - 1, static_cast<std::size_t>(x * kinds)); };
-      for (const double x : good) l[cell(x)] += 1.0;
-      for (const double x : bad) g[cell(x)] += 1.0;
-      const double lt = std::accumulate(l.begin(), l.end(), 0.0), gt = std::accumulate(g.begin(), g.end(), 0.0);
-      double best_score = -1e300;
+      const auto choice = [&](double x) { return std::min(kinds - 1, static_cast<std::size_t>(x * static_cast<double>(kinds))); };
+      std::vector<std::size_t> below_choices, above_choices;
+      for (const double x : below) below_choices.push_back(choice(x));
+      for (const double x : above) above_choices.push_back(choice(x));
+      const CategoricalEstimator l(below_choices, kinds), g(above_choices, kinds);
       for (int c = 0; c < kCandidates; ++c) {
-        double r = rng.uniform() * lt;
-        std::size_t k = 0;
-        while (k + 1 < kinds && r >= l[k]) r -= l[k++];
-        const double score = std::log(l[k] / lt) - std::log(g[k] / gt);
-        if (score > best_score) best_score = score, u[d] = (k + 0.5) / kinds;
+        const std::size_t k = l.sample(rng);
+        const double score = l.log_pdf(k) - g.log_pdf(k);
+        if (score > best_score) best_score = score, u[d] = (static_cast<double>(k) + 0.5) / static_cast<double>(kinds);
       }
     } else {
-      const ParzenEstimator l(good), g(bad);
-      double best_score = -1e300;
+      const std::size_t cells =
+          dim.type == core::DimensionType::kInt && !dim.log ? static_cast<std::size_t>(dim.high - dim.low) + 1 : 0;
+      const ParzenEstimator l(below, cells), g(above, cells);
       for (int c = 0; c < kCandidates; ++c) {
         const double x = l.sample(rng);
         const double score = l.log_pdf(x) - g.log_pdf(x);

@@ -114,12 +114,14 @@ TEST(GaussianProcess, ExpectedImprovementClosedForm) {
   EXPECT_NEAR(expected_improvement(-2.0, 1e-12, 0.0), 2.0, 1e-6);
 }
 
-TEST(ParzenEstimator, IsADensityOnTheUnitInterval) {
+TEST(ParzenEstimator, IntegratesToTheBandwidthWeightedMassAndSamplesInside) {
   const ParzenEstimator p({0.2, 0.25, 0.8});
-  double integral = 0.0;
+  // Optuna 3.1's log_pdf has no 1/sigma, so it integrates to sum_i w_i sigma_i.
+  double integral = 0.0, expected = 0.0;
   const int n = 20000;
   for (int k = 0; k < n; ++k) integral += std::exp(p.log_pdf((k + 0.5) / n)) / n;
-  EXPECT_NEAR(integral, 1.0, 1e-3);
+  for (std::size_t i = 0; i < p.sigmas.size(); ++i) expected += p.weights[i] * p.sigmas[i];
+  EXPECT_NEAR(integral, expected, 1e-3 * expected);
   EXPECT_GT(p.log_pdf(0.22), p.log_pdf(0.5));
   core::Rng rng(1);
   for (int k = 0; k < 1000; ++k) {
@@ -127,6 +129,67 @@ TEST(ParzenEstimator, IsADensityOnTheUnitInterval) {
     EXPECT_GE(x, 0.0);
     EXPECT_LE(x, 1.0);
   }
+}
+
+// Expected values from Optuna 3.1's _ParzenEstimator with TPESampler's defaults
+// (consider_prior, prior_weight 1, magic clip, consider_endpoints=False) on the same points.
+TEST(ParzenEstimator, MatchesOptunasBandwidthsAndDensities) {
+  const ParzenEstimator p({0.3, 0.85, 0.36, 0.8, 0.45});
+  const std::vector<double> sigmas = {1.0 / 7, 1.0 / 7, 1.0 / 7, 0.3, 1.0 / 7, 1.0};
+  ASSERT_EQ(p.sigmas.size(), sigmas.size());
+  for (std::size_t i = 0; i < sigmas.size(); ++i) EXPECT_NEAR(p.sigmas[i], sigmas[i], 1e-12) << i;
+  for (const double w : p.weights) EXPECT_NEAR(w, 1.0 / 6, 1e-12);
+  EXPECT_NEAR(p.log_pdf(0.05), -1.6974054589486436, 1e-9);
+  EXPECT_NEAR(p.log_pdf(0.33), -0.9785141434346044, 1e-9);
+  EXPECT_NEAR(p.log_pdf(0.97), -1.2500495014071578, 1e-9);
+
+  // An integer in [1, 8] is 8 cells; Optuna's sigmas 1.6, 1.6, 2.5 and the prior's 8 are, on
+  // the unit interval, 0.2, 0.2, 0.3125, 1; densities are the probabilities of the values.
+  const auto cell = [](double v) { return (v - 0.5) / 8.0; };
+  const ParzenEstimator q({cell(2), cell(3), cell(7)}, 8);
+  EXPECT_NEAR(q.sigmas[0], 0.2, 1e-12);
+  EXPECT_NEAR(q.sigmas[2], 0.3125, 1e-12);
+  EXPECT_NEAR(q.log_pdf(cell(1)), -2.0804929034515, 1e-9);
+  EXPECT_NEAR(q.log_pdf(cell(3)), -1.7475338454548586, 1e-9);
+  EXPECT_NEAR(q.log_pdf(cell(8)), -2.5131331741764393, 1e-9);
+  double total = 0.0;
+  for (int v = 1; v <= 8; ++v) total += std::exp(q.log_pdf(cell(v)));
+  EXPECT_NEAR(total, 1.0, 1e-9);
+
+  // Categories a, b, c after seeing a, c, c.
+  const CategoricalEstimator c({0, 2, 2}, 3);
+  EXPECT_NEAR(c.log_pdf(0), -1.0986122886681096, 1e-12);
+  EXPECT_NEAR(c.log_pdf(1), -1.6582280766035324, 1e-12);
+  EXPECT_NEAR(c.log_pdf(2), -0.7419373447293772, 1e-12);
+}
+
+TEST(Tpe, GammaAndWeightsFollowOptuna) {
+  EXPECT_EQ(tpe_gamma(10), 1u);
+  EXPECT_EQ(tpe_gamma(11), 2u);
+  EXPECT_EQ(tpe_gamma(400), 25u);
+  // 30 observations: the oldest 5 ramp 1/30 .. 1 (with the prior, Optuna normalises the first
+  // to 0.0011661807580174927).
+  const std::vector<double> w = tpe_weights(30);
+  EXPECT_NEAR(w[0], 1.0 / 30, 1e-12);
+  EXPECT_NEAR(w[1], 1.0 / 30 + (1 - 1.0 / 30) / 4, 1e-12);
+  EXPECT_EQ(w[4], 1.0);
+  EXPECT_EQ(w[29], 1.0);
+  std::vector<double> values(30, 0.5);
+  EXPECT_NEAR(ParzenEstimator(values).weights[0], 0.0011661807580174927, 1e-15);
+}
+
+// Inside a multi-fidelity scheduler the model comes from one budget's results, not a pool: the
+// cheap budget says "large x", the larger budget "small x"; proposals follow the larger.
+TEST(Tpe, KeepsTheObservationsOfEachBudgetApart) {
+  const core::SearchSpace space = core::SearchSpace::from_yaml(YAML::Load("x: {type: float, low: 0, high: 1}\n"), "t");
+  TpeSearcher tpe(space, 10);
+  // (the cheap budget's losses are also lower, so a pool would take its best as the good ones)
+  for (int i = 0; i < 30; ++i) tpe.observe({core::Configuration{{(i + 0.5) / 30}}, 1, -(i + 0.5) / 30 - 10.0});
+  for (int i = 0; i < 12; ++i) tpe.observe({core::Configuration{{(i + 0.5) / 12}}, 9, (i + 0.5) / 12});
+  core::Rng rng(3);
+  double mean = 0.0;
+  for (int k = 0; k < 50; ++k) mean += tpe.propose(rng, 1).values[0] / 50;
+  EXPECT_LT(mean, 0.35);
 }
 
 }  // namespace
