@@ -16,13 +16,18 @@ class SupervisedTrialFactory final : public core::TrialFactory {
     // Load the data once to learn the epoch length (and to fail early on a bad base config).
     tasks::SupervisedTask probe(tasks::supervised_task_config(core::Config::load(base_, schema_)));
     train_size_ = probe.trainer().train_size();
+    // Every trial scores on the base config's split, whatever its own seed.
+    const core::Config base_config = core::Config::load(base_, schema_);
+    const long long split = base_config.get_int("data.split_seed");
+    split_seed_ = "data.split_seed=" + std::to_string(split >= 0 ? split : base_config.get_int("seed"));
     unit_ = minibatches_per_unit > 0 ? minibatches_per_unit : probe.steps_per_epoch();
   }
 
   const core::ConfigSchema& schema() const override { return schema_; }
 
   core::Config config(const std::vector<std::string>& overrides, std::uint64_t seed, std::int64_t max_units) const {
-    std::vector<std::string> all = overrides;
+    std::vector<std::string> all = {split_seed_};
+    all.insert(all.end(), overrides.begin(), overrides.end());
     all.push_back("seed=" + std::to_string(seed % 1000000007ULL));
     // Enough whole epochs, at this trial's batch size, for the largest budget (the runner stops
     // at exactly max_units units).
@@ -62,6 +67,7 @@ class SupervisedTrialFactory final : public core::TrialFactory {
  private:
   core::ConfigSchema schema_;
   std::string base_;
+  std::string split_seed_;        // the override that gives every trial the base config's split
   std::int64_t train_size_ = 1;  // training examples
   std::int64_t unit_ = 1;        // minibatches per budget unit
 };

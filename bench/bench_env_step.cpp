@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/rng.hpp"
+#include "core/timing.hpp"
 #include "envs/env.hpp"
 #include "envs/mujoco_env.hpp"
 #include "envs/vec_env.hpp"
@@ -27,11 +28,8 @@ namespace {
 
 using graybox::core::Rng;
 using graybox::envs::EnvOptions;
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
+using graybox::core::Clock;
+using graybox::core::seconds_since;
 
 // A pool of random actions inside the action bounds, generated before timing.
 std::vector<double> action_pool(const graybox::envs::EnvSpec& spec, int count, std::uint64_t seed) {

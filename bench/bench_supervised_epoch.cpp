@@ -10,15 +10,15 @@
 #include <string>
 
 #include "core/config.hpp"
+#include "core/timing.hpp"
 #include "optim/schedule.hpp"
 #include "tasks/supervised_task.hpp"
 
 namespace {
 
 using namespace graybox;
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+using core::Clock;
+using core::seconds_since;
 
 double python_epoch_seconds() {
   std::FILE* pipe = popen("/usr/bin/python3 bench/supervised_epoch.py 1 2>&1", "r");

@@ -25,6 +25,10 @@ void add_supervised_schema(core::ConfigSchema& s) {
   s.add_float("data.test_fraction", 0.2, "fraction held out for test, for sets without a test split", 0.0, 0.9);
   s.add_bool("data.standardize", true, "standardise inputs with the training set's mean and std");
   s.add_int("data.limit", 0, "keep at most this many examples per split (0: all); for quick runs", 0, 9.0e15);
+  s.add_int("data.split_seed", -1,
+            "seeds the data (split, generated sets) apart from the weights and order (-1: from seed); the trials "
+            "of a tune experiment share the base config's, so all score on one validation set",
+            -1, 9.0e15);
   s.add_int("data.teacher.dim", 20, "teacher_student: input dimension", 1, 100000);
   s.add_int("data.teacher.hidden", 32, "teacher_student: teacher hidden width", 1, 100000);
   s.add_int("data.teacher.classes", 4, "teacher_student: classes", 2, 1000);
@@ -71,6 +75,7 @@ SupervisedTaskConfig supervised_task_config(const core::Config& config) {
   d.test_fraction = config.get_float("data.test_fraction");
   d.standardize = config.get_bool("data.standardize");
   d.limit = config.get_int("data.limit");
+  d.split_seed = config.get_int("data.split_seed");
   d.teacher.dim = static_cast<int>(config.get_int("data.teacher.dim"));
   d.teacher.hidden = static_cast<int>(config.get_int("data.teacher.hidden"));
   d.teacher.classes = static_cast<int>(config.get_int("data.teacher.classes"));
@@ -123,7 +128,8 @@ SupervisedTaskConfig supervised_task_config(const core::Config& config) {
   return c;
 }
 
-optim::Split load_supervised_data(const SupervisedDataOptions& o, std::uint64_t seed) {
+optim::Split load_supervised_data(const SupervisedDataOptions& o, std::uint64_t run_seed) {
+  const std::uint64_t seed = o.split_seed >= 0 ? static_cast<std::uint64_t>(o.split_seed) : run_seed;
   const std::uint64_t split_seed = core::derive_seed(seed, core::Stream::kData, 0);
   optim::Split split;
   if (o.name == "fashion_mnist") {

@@ -24,6 +24,7 @@ struct SupervisedDataOptions {
   double val_fraction = 0.1, test_fraction = 0.2;
   bool standardize = true;
   std::int64_t limit = 0;              // > 0: keep only this many training examples
+  std::int64_t split_seed = -1;        // >= 0: seeds the split (and generated data) instead of the run seed
   optim::TeacherStudentOptions teacher;
 };
 

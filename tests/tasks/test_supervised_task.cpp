@@ -111,6 +111,17 @@ TEST(SupervisedTask, AnInMemoryCopyWithDropoutRepeatsTheDonor) {
   EXPECT_EQ(e.rows, d.rows);
 }
 
+// Trials and population members have seeds of their own but must score on one validation set
+// (and a copied member must not have trained on the loser's validation examples): data.split_seed
+// fixes the data apart from the run seed.
+TEST(SupervisedTask, SplitSeedFixesTheDataAcrossRunSeeds) {
+  SupervisedTask a(tiny({"seed=1"})), b(tiny({"seed=2"}));
+  EXPECT_NE(a.trainer().data().val.x, b.trainer().data().val.x);
+  SupervisedTask c(tiny({"seed=1", "data.split_seed=5"})), d(tiny({"seed=2", "data.split_seed=5"}));
+  EXPECT_EQ(c.trainer().data().val.x, d.trainer().data().val.x);
+  EXPECT_EQ(c.trainer().data().train.y, d.trainer().data().train.y);
+}
+
 TEST(SupervisedTask, NonFiniteLossEndsAsDiverged) {
   SupervisedTask task(tiny({"optimizer.name=sgd", "optimizer.lr=1e6", "schedule.type=constant", "schedule.warmup=0"}));
   Rows sink;
