@@ -15,6 +15,7 @@ Job Controller::new_trial(std::int64_t budget) {
   job.trial = next_trial_++;
   job.config = searcher_->propose(rng_, budget);
   job.budget = budget;
+  searcher_->add_pending(job.config, budget);
   last_decision_ = "start trial " + std::to_string(job.trial) + " at budget " + std::to_string(budget) + ": " +
                    space_.to_json(job.config);
   return job;

@@ -70,7 +70,9 @@ class GaussianProcess {
  public:
   GaussianProcess(const Kernel& kernel, bool standardize);
   GaussianProcess(const GaussianProcess& other);
+  GaussianProcess(GaussianProcess&& other) = default;
   GaussianProcess& operator=(const GaussianProcess& other);
+  GaussianProcess& operator=(GaussianProcess&& other) = default;
 
   // Fits the kernel's theta, then conditions on the data.
   void fit(const Eigen::MatrixXd& x, const Eigen::VectorXd& y, core::Rng& rng, const GpFitOptions& options);

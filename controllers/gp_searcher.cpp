@@ -30,7 +30,10 @@ Eigen::VectorXd GpSearcher::features(const core::Configuration& c) const {
 }
 
 core::Configuration GpSearcher::propose(core::Rng& rng, std::int64_t) {
-  if (static_cast<int>(observations_.size()) < initial_points_) return space_.sample(rng);
+  // Random until the results and the proposals still training make up the initial points.
+  if (observations_.size() < 2 || static_cast<int>(observations_.size() + pending_.size()) < initial_points_) {
+    return space_.sample(rng);
+  }
 
   const Eigen::Index n = static_cast<Eigen::Index>(observations_.size());
   const Eigen::Index dim = features(observations_[0].config).size();
@@ -55,6 +58,23 @@ core::Configuration GpSearcher::propose(core::Rng& rng, std::int64_t) {
   fit.max_evals = 60 * static_cast<int>(dim + 2);
   gp.fit(x, y, rng, fit);
   const double best = y.minCoeff();
+  if (!pending_.empty()) {
+    // A constant liar (CL-min): the proposals still training enter as if they had scored the
+    // best loss so far, with the kernel fitted on the real results; expected improvement then
+    // vanishes at them and a batch spreads out.
+    const Eigen::Index m = static_cast<Eigen::Index>(pending_.size());
+    Eigen::MatrixXd xl(n + m, dim);
+    Eigen::VectorXd yl(n + m);
+    xl.topRows(n) = x;
+    yl.head(n) = y;
+    for (Eigen::Index k = 0; k < m; ++k) {
+      xl.row(n + k) = features(pending_[static_cast<std::size_t>(k)].config);
+      yl[n + k] = best;
+    }
+    GaussianProcess liar(gp.kernel(), true);
+    liar.condition(xl, yl);
+    gp = liar;
+  }
 
   const auto neg_ei = [&](const std::vector<double>& u) {
     std::vector<double> clamped(u);

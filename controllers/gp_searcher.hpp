@@ -1,6 +1,7 @@
 // GP-BO: a Gaussian process (Matérn-5/2 ARD, fitted by marginal likelihood with restarts) over
 // the encoded configurations, and the next configuration maximises expected improvement.
 // Categorical dimensions enter the GP one-hot; numeric ones on the log-aware unit cube.
+// Proposals still training (parallel > 1) enter as a constant liar at the best loss so far.
 #pragma once
 
 #include <Eigen/Dense>

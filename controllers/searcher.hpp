@@ -28,11 +28,17 @@ class Searcher {
   virtual std::string name() const = 0;
   // A configuration to try at `budget` (model-based searchers may use the budget's model).
   virtual core::Configuration propose(core::Rng& rng, std::int64_t budget) = 0;
-  virtual void observe(const Observation& observation) { observations_.push_back(observation); }
+  // A finished trial's result; it is no longer pending.
+  void observe(const Observation& observation);
+  // A proposal now training (parallel > 1): model-based searchers count it as a constant liar
+  // until its result arrives, so a batch does not propose the same point again.
+  void add_pending(const core::Configuration& config, std::int64_t budget);
+  const std::vector<Observation>& pending() const { return pending_; }
   // How many configurations this searcher can propose (0: unlimited). Grid search is finite.
   virtual std::size_t capacity() const { return 0; }
 
-  // State for resume: the observations (a searcher's model is a function of them) and, for
+  // State for resume: the observations and pending proposals (a searcher's model is a
+  // function of them) and, for
   // searchers that keep more (e.g. a grid position), their own fields.
   virtual nlohmann::json state() const;
   virtual void load_state(const nlohmann::json& state);
@@ -41,6 +47,7 @@ class Searcher {
  protected:
   const core::SearchSpace& space_;
   std::vector<Observation> observations_;
+  std::vector<Observation> pending_;  // loss unused
 };
 
 struct SearcherOptions {

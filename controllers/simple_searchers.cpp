@@ -14,23 +14,39 @@ double sanitize_loss(double loss) {
   return std::isfinite(loss) ? loss : std::numeric_limits<double>::max() / 4;
 }
 
+void Searcher::observe(const Observation& observation) {
+  for (auto it = pending_.begin(); it != pending_.end(); ++it) {
+    if (it->budget == observation.budget && it->config == observation.config) {
+      pending_.erase(it);
+      break;
+    }
+  }
+  observations_.push_back(observation);
+}
+
+void Searcher::add_pending(const core::Configuration& config, std::int64_t budget) {
+  pending_.push_back({config, budget, 0.0});
+}
+
 nlohmann::json Searcher::state() const {
-  nlohmann::json list = nlohmann::json::array();
+  nlohmann::json list = nlohmann::json::array(), pending = nlohmann::json::array();
   for (const auto& o : observations_) {
-    list.push_back({{"config", space_.encode(o.config)}, {"values", o.config.values}, {"budget", o.budget},
+    list.push_back({{"config", space_.encode(o.config)}, {"values", core::values_to_json(o.config)}, {"budget", o.budget},
                     {"loss", o.loss}});
   }
-  return {{"observations", list}};
+  for (const auto& p : pending_) pending.push_back({{"values", core::values_to_json(p.config)}, {"budget", p.budget}});
+  return {{"observations", list}, {"pending", pending}};
 }
 
 void Searcher::load_state(const nlohmann::json& state) {
   observations_.clear();
+  pending_.clear();
   for (const auto& o : state.at("observations")) {
-    Observation obs;
-    for (const auto& v : o.at("values")) obs.config.values.push_back(v.is_null() ? std::nan("") : v.get<double>());
-    obs.budget = o.at("budget").get<std::int64_t>();
-    obs.loss = o.at("loss").is_null() ? std::numeric_limits<double>::infinity() : o.at("loss").get<double>();
-    observations_.push_back(obs);
+    const double loss = o.at("loss").is_null() ? std::numeric_limits<double>::infinity() : o.at("loss").get<double>();
+    observations_.push_back({core::values_from_json(o.at("values")), o.at("budget").get<std::int64_t>(), loss});
+  }
+  if (state.contains("pending")) {  // states saved before pending proposals were kept have none
+    for (const auto& p : state.at("pending")) pending_.push_back({core::values_from_json(p.at("values")), p.at("budget").get<std::int64_t>(), 0.0});
   }
 }
 

@@ -167,6 +167,9 @@ core::Configuration TpeSearcher::propose(core::Rng& rng, std::int64_t) {
   for (std::size_t k = 0; k < tpe_gamma(n); ++k) good[by_loss[k]] = true;
   std::vector<std::vector<double>> encoded(n);
   for (std::size_t i = 0; i < n; ++i) encoded[i] = space_.encode((*data)[i]->config);
+  // Optuna's constant liar: proposals still training count among the bad (as the worst loss).
+  std::vector<std::vector<double>> pending_encoded;
+  for (const auto& p : pending_) pending_encoded.push_back(space_.encode(p.config));
 
   std::vector<double> u(space_.size(), 0.5);
   for (std::size_t d = 0; d < space_.size(); ++d) {
@@ -175,6 +178,9 @@ core::Configuration TpeSearcher::propose(core::Rng& rng, std::int64_t) {
     std::vector<double> below, above;  // this dimension's values where it was active
     for (std::size_t i = 0; i < n; ++i) {
       if (!std::isnan((*data)[i]->config.values[d])) (good[i] ? below : above).push_back(encoded[i][d]);
+    }
+    for (std::size_t k = 0; k < pending_.size(); ++k) {
+      if (!std::isnan(pending_[k].config.values[d])) above.push_back(pending_encoded[k][d]);
     }
     double best_score = -INFINITY;
     if (dim.type == core::DimensionType::kCategorical) {

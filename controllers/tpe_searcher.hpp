@@ -10,6 +10,8 @@
 //     get, per value, a distribution of weight 1 on the value plus 1 / (n + 1) on every choice;
 //   - 24 candidates are drawn from l and the one with the largest log l(x) - log g(x) is taken,
 //     dimension by dimension.
+// With parallel > 1, proposals still training join the bad set (Optuna's constant_liar), the
+// start-up count being finished trials only, as Optuna counts them.
 // Under a multi-fidelity scheduler (SHA, Hyperband, ASHA) the observations of each budget stay
 // apart: the model is built from the largest budget that holds at least the start-up number of
 // results, never from a pool of rungs.

@@ -192,5 +192,48 @@ TEST(Tpe, KeepsTheObservationsOfEachBudgetApart) {
   EXPECT_LT(mean, 0.35);
 }
 
+
+// With parallel > 1 the runner asks for a whole batch before any of it has a result. The GP's
+// points must not coincide (at HEAD they were one expected-improvement maximum four times).
+TEST(GpBo, TheProposalsOfABatchAreDistinct) {
+  const core::SearchSpace space = core::SearchSpace::from_yaml(YAML::Load(kBraninSpace), "t");
+  ControllerOptions o;
+  o.algorithm = "gp";
+  o.num_trials = 20;
+  o.max_budget = 1;
+  auto c = make_controller(o, space, 4);
+  for (int k = 0; k < 12; ++k) {
+    const Suggestion s = c->suggest();
+    c->on_result(s.job, tasks::branin(s.job.config.values[0], s.job.config.values[1]));
+  }
+  std::vector<std::vector<double>> batch;
+  for (int k = 0; k < 4; ++k) batch.push_back(space.encode(c->suggest().job.config));
+  double closest = 1e300;
+  for (std::size_t a = 0; a < batch.size(); ++a) {
+    for (std::size_t b = a + 1; b < batch.size(); ++b) {
+      closest = std::min(closest, std::hypot(batch[a][0] - batch[b][0], batch[a][1] - batch[b][1]));
+    }
+  }
+  EXPECT_GT(closest, 0.02) << "the closest two points of a batch, on the unit square";
+}
+
+// A proposal still training joins TPE's bad set, so l/g steers the batch away from it.
+TEST(Tpe, PendingProposalsPushTheNextAway) {
+  const core::SearchSpace space = core::SearchSpace::from_yaml(YAML::Load("x: {type: float, low: 0, high: 1}\n"), "t");
+  const auto spread = [&](int pending) {
+    TpeSearcher tpe(space, 10);
+    for (int i = 0; i < 20; ++i) {
+      const double x = (i + 0.5) / 20;
+      tpe.observe({core::Configuration{{x}}, 1, std::abs(x - 0.2)});
+    }
+    for (int k = 0; k < pending; ++k) tpe.add_pending(core::Configuration{{0.2}}, 1);
+    core::Rng rng(8);
+    double distance = 0.0;
+    for (int k = 0; k < 200; ++k) distance += std::abs(tpe.propose(rng, 1).values[0] - 0.2) / 200;
+    return distance;
+  };
+  EXPECT_GT(spread(3), 1.5 * spread(0));
+}
+
 }  // namespace
 }  // namespace graybox::controllers
