@@ -215,8 +215,8 @@ int tune_command(const TuneOptions& options) {
     return n;
   }();
   summary["results"] = runner.history().size();
-  summary["total_budget"] = runner.total_units() * factory->unit();
-  summary["total_budget_units"] = runner.total_units();
+  summary["total_budget"] = runner.total_steps();  // steps actually trained
+  summary["total_budget_units"] = runner.total_units();  // nominal budget units
   summary["wall_seconds"] = wall;
   summary["controller_seconds"] = runner.controller_seconds();
   summary["status"] = stop_signal() != 0 ? "stopped" : "finished";
@@ -244,7 +244,7 @@ int tune_command(const TuneOptions& options) {
                   space.to_json(top[k]->config).c_str());
     }
     std::printf("%zu results, total budget %lld, controller time %.3f s of %.1f s; run directory: %s\n",
-                runner.history().size(), static_cast<long long>(runner.total_units() * factory->unit()),
+                runner.history().size(), static_cast<long long>(runner.total_steps()),
                 runner.controller_seconds(), wall, out.c_str());
   }
   return stop_signal() != 0 ? 130 : 0;

@@ -45,6 +45,8 @@ bool TuneRunner::resume() {
   const nlohmann::json j = nlohmann::json::parse(state);
   controller_.load_state(j.at("controller"));
   total_units_ = j.at("total_units").get<std::int64_t>();
+  // States saved before steps were counted: their nominal steps.
+  total_steps_ = j.value("total_steps", total_units_ * factory_.unit());
   history_.clear();
   reached_.clear();
   for (const auto& r : j.at("history")) {
@@ -56,6 +58,7 @@ bool TuneRunner::resume() {
     t.loss = r.at("loss").is_null() ? INFINITY : r.at("loss").get<double>();
     t.status = r.at("status").get<std::string>();
     t.seconds = r.at("seconds").get<double>();
+    t.steps = r.value("steps", std::int64_t{0});
     reached_[t.trial] = std::max(reached_[t.trial], t.budget);
     history_.push_back(t);
   }
@@ -63,15 +66,18 @@ bool TuneRunner::resume() {
 }
 
 TrialResult TuneRunner::execute(const Job& job) {
-  const auto start = std::chrono::steady_clock::now();
+  const auto started = std::chrono::steady_clock::now();
   TrialResult result;
   result.trial = job.trial;
   result.config = job.config;
   result.budget = job.budget;
+  std::unique_ptr<core::Trainable> trainable;
+  std::int64_t start = 0;  // the trainable's steps before this job
   try {
-    auto trainable = factory_.make(controller_.space().overrides(job.config), trial_seed(job.trial), max_units_);
+    trainable = factory_.make(controller_.space().overrides(job.config), trial_seed(job.trial), max_units_);
     const std::string dir = trial_dir(job.trial);
     if (fs::exists(dir + "/done")) trainable->load(dir);
+    start = trainable->steps_done();
     const std::int64_t target = job.budget * factory_.unit();
     core::NullSink sink;
     if (trainable->steps_done() < target) trainable->train(target - trainable->steps_done(), sink);
@@ -96,7 +102,8 @@ TrialResult TuneRunner::execute(const Job& job) {
     result.score = std::nan("");
     result.loss = INFINITY;
   }
-  result.seconds = seconds_since(start);
+  if (trainable) result.steps = std::max<std::int64_t>(0, trainable->steps_done() - start);
+  result.seconds = seconds_since(started);
   return result;
 }
 
@@ -134,6 +141,7 @@ void TuneRunner::run(const std::function<bool(const std::vector<TrialResult>&)>&
       controller_.on_result(batch[i], r.loss);
       const std::int64_t before = reached_.count(r.trial) ? reached_[r.trial] : 0;
       total_units_ += std::max<std::int64_t>(0, r.budget - before);
+      total_steps_ += r.steps;
       reached_[r.trial] = std::max(before, r.budget);
       history_.push_back(r);
       store_.add_event(r.trial, r.budget, "decision", decisions[i]);
@@ -147,9 +155,10 @@ void TuneRunner::run(const std::function<bool(const std::vector<TrialResult>&)>&
       history.push_back({{"trial", h.trial}, {"config", values_to_json(h.config)}, {"budget", h.budget},
                          {"score", std::isfinite(h.score) ? nlohmann::json(h.score) : nlohmann::json()},
                          {"loss", std::isfinite(h.loss) ? nlohmann::json(h.loss) : nlohmann::json()},
-                         {"status", h.status}, {"seconds", h.seconds}});
+                         {"status", h.status}, {"seconds", h.seconds}, {"steps", h.steps}});
     }
-    const nlohmann::json state{{"controller", controller_.state()}, {"history", history}, {"total_units", total_units_}};
+    const nlohmann::json state{{"controller", controller_.state()}, {"history", history}, {"total_units", total_units_},
+                               {"total_steps", total_steps_}};
     store_.set_meta_on_commit("controller_state", state.dump());
     store_.commit();
     if (on_batch && !on_batch(results)) return;

@@ -25,6 +25,7 @@ struct TrialResult {
   int trial = 0;
   core::Configuration config;
   std::int64_t budget = 0;  // units
+  std::int64_t steps = 0;   // trainable steps this job actually trained (whole updates: may pass the budget)
   double score = 0.0;       // the task's metric
   double loss = 0.0;        // minimised: score, or -score for a maximised metric
   std::string status;       // "ok", "diverged", or "error: ..."
@@ -46,7 +47,10 @@ class TuneRunner {
   const std::vector<TrialResult>& history() const { return history_; }
   // The best result at the largest budget any trial reached (ties: the earlier trial).
   const TrialResult* best() const;
+  // Nominal budget units spent (a promoted trial pays its increment), and the trainable steps
+  // actually trained (env steps, minibatches): what every "equal budget" comparison counts.
   std::int64_t total_units() const { return total_units_; }
+  std::int64_t total_steps() const { return total_steps_; }
   double controller_seconds() const { return controller_seconds_; }
 
   std::uint64_t trial_seed(int trial) const;
@@ -65,6 +69,7 @@ class TuneRunner {
   std::vector<TrialResult> history_;
   std::map<int, std::int64_t> reached_;  // units each trial has trained
   std::int64_t total_units_ = 0;
+  std::int64_t total_steps_ = 0;
   double controller_seconds_ = 0.0;
 };
 

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "core/yaml.hpp"
 #include "tasks/synthetic_task.hpp"
@@ -45,6 +46,53 @@ struct Experiment {
     runner.run([&](const std::vector<TrialResult>&) { return stop_after < 0 || ++batches < stop_after; });
     return runner.history();
   }
+};
+
+
+// A trainable that, like PPO, trains in whole updates: 8 steps at a time, so a budget of 5 steps
+// trains 8. Its steps go into its checkpoint, where the test reads them back.
+class ChunkedTrainable final : public core::Trainable {
+ public:
+  explicit ChunkedTrainable(double x) : x_(x) { hp_.set("x1", x); }
+  const core::Hyperparameters& hyperparameters() const override { return hp_; }
+  void set_hyperparameters(const core::Hyperparameters& hp) override { hp_ = hp; }
+  std::int64_t steps_done() const override { return steps_; }
+  bool finished() const override { return false; }
+  void train(std::int64_t budget, core::MetricSink&) override {
+    const std::int64_t target = steps_ + budget;
+    while (steps_ < target) steps_ += 8;
+  }
+  core::EvalResult evaluate(int) override { return {}; }
+  void save(const std::string& dir) const override { std::ofstream(dir + "/steps") << steps_ << "\n"; }
+  void load(const std::string& dir) override { std::ifstream(dir + "/steps") >> steps_; }
+  void reseed(std::uint64_t) override {}
+  void copy_state_from(const core::Trainable&) override {}
+  double x() const { return x_; }
+
+ private:
+  core::Hyperparameters hp_;
+  double x_;
+  std::int64_t steps_ = 0;
+};
+
+class ChunkedFactory final : public core::TrialFactory {
+ public:
+  const core::ConfigSchema& schema() const override { return schema_; }
+  std::unique_ptr<core::Trainable> make(const std::vector<std::string>& overrides, std::uint64_t,
+                                        std::int64_t) const override {
+    return std::make_unique<ChunkedTrainable>(std::stod(overrides.at(0).substr(overrides.at(0).find('=') + 1)));
+  }
+  std::int64_t unit() const override { return 5; }
+  double score(core::Trainable& t) const override {
+    const auto& c = static_cast<ChunkedTrainable&>(t);
+    return std::abs(c.x() - 0.3) + 1.0 / static_cast<double>(c.steps_done());
+  }
+  std::string metric() const override { return "loss"; }
+  bool maximize() const override { return false; }
+  std::string config_yaml(const std::vector<std::string>&, std::uint64_t, std::int64_t) const override { return ""; }
+
+ private:
+  core::ConfigSchema schema_;
 };
 
 void expect_same(const std::vector<TrialResult>& a, const std::vector<TrialResult>& b) {
@@ -104,6 +152,40 @@ TEST(TuneRunner, MultiFidelityScoresConvergeToTheObjective) {
       EXPECT_NEAR(r.score, tasks::branin(r.config.values[0], r.config.values[1]), 1e-9);
     }
   }
+}
+
+
+// Budgets count the steps trials actually trained (a 1-unit rung of 5 steps trains 8 here, as a
+// 5000-step rung trains 6144 at num_steps 2048), not the nominal units times the unit.
+TEST(TuneRunner, TotalStepsAreTheStepsActuallyTrained) {
+  const core::SearchSpace space = core::SearchSpace::from_yaml(YAML::Load("x1: {type: float, low: 0, high: 1}\n"), "t");
+  ChunkedFactory factory;
+  ControllerOptions o;
+  o.algorithm = "hyperband";
+  o.max_budget = 9;
+  o.eta = 3;
+  auto controller = make_controller(o, space, 3);
+  const std::string dir = temp_dir("chunked");
+  core::RunStore store(dir + "/store.sqlite");
+  TuneRunner runner(*controller, factory, store, dir, 3, o.max_budget, 2);
+  runner.run();
+  std::int64_t trained = 0;  // every trial's final steps, from its checkpoint
+  for (const auto& entry : fs::directory_iterator(dir + "/trials")) {
+    std::int64_t steps = 0;
+    std::ifstream(entry.path() / "steps") >> steps;
+    trained += steps;
+  }
+  EXPECT_EQ(runner.total_steps(), trained);
+  EXPECT_GT(runner.total_steps(), runner.total_units() * factory.unit());
+  std::int64_t per_result = 0;
+  for (const auto& r : runner.history()) per_result += r.steps;
+  EXPECT_EQ(per_result, trained);
+
+  // A resumed runner reads the count back.
+  auto again = make_controller(o, space, 3);
+  TuneRunner resumed(*again, factory, store, dir, 3, o.max_budget, 2);
+  ASSERT_TRUE(resumed.resume());
+  EXPECT_EQ(resumed.total_steps(), trained);
 }
 
 }  // namespace
