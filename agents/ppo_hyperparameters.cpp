@@ -32,7 +32,7 @@ void add_ppo_schema(core::ConfigSchema& s) {
   s.add_float("agent.reward_clip", 10.0, "clip scaled rewards to +-reward_clip", 0.0, 1e9).min_exclusive = true;
   s.add_bool("agent.bootstrap_truncated", false,
              "bootstrap truncated episodes with V(final obs) (CleanRL: false, treats them as ends)");
-  s.add_int_list("agent.hidden_sizes", "[64, 64]", "hidden layer widths of the actor and the critic (tanh)", 1);
+  s.add_int_list("agent.hidden_sizes", "[64, 64]", "hidden layer widths of the actor and the critic (tanh)", 1, 65536);
   s.add_int("agent.update_threads", 1, "threads for the update: 2 runs the actor's and the critic's passes side by side (same results)", 1, 2);
   s.add_float("agent.init_log_std", 0.0, "initial state-independent log standard deviation", -20.0, 5.0);
 }

@@ -30,7 +30,7 @@ struct TuneOptions {
   std::string out;
   bool resume = false;
   bool quiet = false;
-  int parallel = 0;  // 0: the config's tune.parallel
+  std::string parallel;  // --parallel: sets tune.parallel (checked like it); "" = the config's
 };
 
 // The schema of `graybox tune` configs: seed, task, base_config, tune.*, and a raw search_space.

@@ -11,9 +11,11 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/commands.hpp"
+#include "apps/memory_check.hpp"
 #include "apps/replay.hpp"
 #include "apps/run_dir.hpp"
 #include "apps/stop_signal.hpp"
+#include "apps/supervised_trial_factory.hpp"
 #include "core/config.hpp"
 #include "core/files.hpp"
 #include "core/progress.hpp"
@@ -51,29 +53,46 @@ core::ConfigSchema fit_schema() {
   core::ConfigSchema schema;
   tasks::add_supervised_schema(schema);
   add_run_schema(schema, 0, "minibatches between checkpoints (0: each epoch)");
+  schema.mark_paths({"data.dir", "schedule.file", "replay.file"});
   return schema;
 }
 
+namespace {
+
+// What a resumed run may change with --set besides the optimizer's hyperparameters.
+const std::vector<std::string> kFitPlanKeys = {"train.epochs", "train.eval_interval", "checkpoint.", "torch_threads",
+                                               "replay.file"};
+
+// The task (its data and model); a data set the model cannot take is an error naming the key.
+std::unique_ptr<tasks::SupervisedTask> make_task(const core::Config& config, const tasks::SupervisedTaskConfig& task_config) {
+  check_training_memory(mlp_parameters(1, task_config.trainer.model.widths, 2), config, "model.widths");
+  try {
+    return std::make_unique<tasks::SupervisedTask>(task_config);
+  } catch (const std::invalid_argument& e) {
+    const std::string message = e.what();
+    config.fail(message.find("cnn") != std::string::npos ? "model.type" : "data.name",
+                message + " (data.name " + task_config.data.name + ", model.type " + task_config.trainer.model.type + ")");
+  }
+}
+
+}  // namespace
+
 int fit_command(const TrainOptions& options) {
   static const core::ConfigSchema schema = fit_schema();
-  std::string out;
-  core::Config config = load_run_config(options, schema, "fit", out);
+  core::Config config = load_run_config(options, schema, "fit");
+  const auto changed = check_resume_overrides(options, schema, kFitPlanKeys, supervised_hyperparameter_name);
   const tasks::SupervisedTaskConfig task_config = tasks::supervised_task_config(config);
   optim::set_torch_threads(static_cast<int>(config.get_int("torch_threads")));
-  tasks::SupervisedTask task(task_config);  // loads the data: a bad file fails before the run dir
+  // Loads the data: a bad file fails before the run directory is touched.
+  const std::unique_ptr<tasks::SupervisedTask> task_owner = make_task(config, task_config);
+  tasks::SupervisedTask& task = *task_owner;
 
-  RunDir run(out);
-  core::write_file_atomic(run.file("config.yaml"), config.to_yaml());
-  core::RunStore store(run.file("store.sqlite"));
-  store.set_meta("graybox_version", GRAYBOX_VERSION);
-  store.set_meta("config", config.to_yaml());
-  const std::string checkpoint = options.resume ? run.latest_checkpoint() : "";
-  if (!checkpoint.empty()) {
-    task.load(checkpoint);
-    store.truncate_after(0, task.steps_done());
-    store.add_event(0, task.steps_done(), "resume", checkpoint);
-    if (!options.quiet) std::fprintf(stderr, "resuming %s from %s (step %lld)\n", out.c_str(), checkpoint.c_str(), static_cast<long long>(task.steps_done()));
-  } else if (!options.quiet) {
+  // Everything is checked (the config, the checkpoint's shape, the store) before anything is written.
+  const std::unique_ptr<RunDir> run = open_run_dir(options, "fit");
+  const std::string& out = run->path();
+  core::RunStore store(run->file("store.sqlite"));
+  const std::string checkpoint = start_run(options, *run, config, changed, task_config.hyperparameters, task, store);
+  if (checkpoint.empty() && !options.quiet) {
     std::fprintf(stderr, "fitting a %s on %s (%lld training examples) for %lld epochs into %s\n",
                  task_config.trainer.model.type.c_str(), task_config.data.name.c_str(),
                  static_cast<long long>(task.trainer().train_size()), static_cast<long long>(task_config.epochs), out.c_str());
@@ -83,7 +102,7 @@ int fit_command(const TrainOptions& options) {
 
   install_stop_handlers();
   FitSink sink(store);
-  core::ProgressLine progress(task.total_steps(), !options.quiet);
+  core::ProgressLine progress(task.total_steps(), !options.quiet, "val accuracy", 4);
   progress.start(task.steps_done());
   const auto started = std::chrono::steady_clock::now();
   const std::int64_t interval = config.get_int("checkpoint.interval") > 0 ? config.get_int("checkpoint.interval") : task.steps_per_epoch();
@@ -99,14 +118,14 @@ int fit_command(const TrainOptions& options) {
     const std::int64_t until = std::min(next_checkpoint, replay.next_change(task.steps_done()));
     task.train(std::min(chunk, until - task.steps_done()), sink);
     store.commit();
-    if (task.steps_done() % interval == 0 || task.finished()) run.write_checkpoint(task.steps_done(), save, keep);
+    if (task.steps_done() % interval == 0 || task.finished()) run->write_checkpoint(task.steps_done(), save, keep);
     progress.update(task.steps_done(), sink.last_val_accuracy);
   }
-  run.write_checkpoint(task.steps_done(), save, keep);
+  run->write_checkpoint(task.steps_done(), save, keep);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   progress.finish(task.steps_done(), sink.last_val_accuracy);
 
-  nlohmann::json summary = run.read_summary();
+  nlohmann::json summary = run->read_summary();
   summary["data"] = task_config.data.name;
   summary["model"] = task_config.trainer.model.type;
   summary["seed"] = task_config.seed;
@@ -116,8 +135,8 @@ int fit_command(const TrainOptions& options) {
   summary["wall_seconds"] = summary.value("wall_seconds", 0.0) + wall;
   if (stop_signal() != 0) {
     summary["status"] = "stopped";
-    run.write_summary(summary);
-    store.export_csv(run.file("metrics.csv"));
+    run->write_summary(summary);
+    store.export_csv(run->file("metrics.csv"));
     std::fprintf(stderr, "stopped by signal %d at step %lld; continue with: graybox fit --resume --out %s\n",
                  stop_signal(), static_cast<long long>(task.steps_done()), out.c_str());
     return 130;
@@ -129,15 +148,16 @@ int fit_command(const TrainOptions& options) {
   summary["test_loss"] = number_or_null(test.loss);
   summary["test_accuracy"] = number_or_null(test.accuracy);
   summary["status"] = task.diverged() ? "diverged" : "finished";
-  store.add_metric(0, task.steps_done(), "test/loss", test.loss);
-  store.add_metric(0, task.steps_done(), "test/accuracy", test.accuracy);
+  store.set_metric(0, task.steps_done(), "test/loss", test.loss);
+  store.set_metric(0, task.steps_done(), "test/accuracy", test.accuracy);
   store.commit();
-  run.write_summary(summary);
-  store.export_csv(run.file("metrics.csv"));
+  run->write_summary(summary);
+  store.export_csv(run->file("metrics.csv"));
   if (!options.quiet) {
-    std::fprintf(stderr, "%s: test accuracy %.4f, test loss %.4f after %.2f epochs (%.1f s)\nrun directory: %s\n",
-                 task.diverged() ? "diverged" : "finished", test.accuracy, test.loss, task.epochs_done(), wall, out.c_str());
+    std::fprintf(stderr, "%s: test accuracy %.4f, test loss %.4f after %.2f epochs (%.1f s)\n",
+                 task.diverged() ? "diverged" : "finished", test.accuracy, test.loss, task.epochs_done(), wall);
   }
+  if (!options.quiet || options.out.empty()) std::fprintf(stderr, "run directory: %s\n", out.c_str());
   return 0;
 }
 

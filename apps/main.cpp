@@ -2,8 +2,14 @@
 // each subcommand's --help shows an example.
 #include <CLI/CLI.hpp>
 
+#include <c10/util/Exception.h>
+
 #include <cstdio>
+#include <cstring>
 #include <exception>
+#include <filesystem>
+#include <new>
+#include <string>
 
 #include "apps/commands.hpp"
 #include "core/error.hpp"
@@ -43,7 +49,7 @@ int main(int argc, char** argv) {
   auto* eval_cmd = app.add_subcommand("eval", "evaluate a run's last checkpoint with deterministic actions");
   eval_cmd->footer("Example:\n  graybox eval runs/pendulum --episodes 20 --json");
   eval_cmd->add_option("run_dir", eval.run_dir, "the run directory")->required();
-  eval_cmd->add_option("--episodes", eval.episodes, "episodes to run (default 10)");
+  eval_cmd->add_option("--episodes", eval.episodes, "episodes to run (default 10)")->check(CLI::Range(1, 100000));
   eval_cmd->add_flag("--json", eval.json, "print JSON");
   eval_cmd->add_option("--video", eval.video, "render the episodes offscreen into this MP4 file");
 
@@ -77,6 +83,20 @@ int main(int argc, char** argv) {
   envs_cmd->footer("Example:\n  graybox envs --json");
   envs_cmd->add_flag("--json", envs_json, "print JSON");
 
+  // A first word that is no subcommand: name it, rather than CLI11's "A subcommand is required".
+  if (argc > 1 && argv[1][0] != '-') {
+    std::string names;
+    bool known = false;
+    for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+      known = known || sub->get_name() == argv[1];
+      names += (names.empty() ? "" : ", ") + sub->get_name();
+    }
+    if (!known) {
+      std::fprintf(stderr, "error: unknown subcommand '%s'; the subcommands are %s (graybox --help)\n", argv[1], names.c_str());
+      return core::kExitUserError;
+    }
+  }
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -94,6 +114,23 @@ int main(int argc, char** argv) {
   } catch (const core::UserError& e) {
     std::fprintf(stderr, "\nerror: %s\n", e.what());
     return core::kExitUserError;
+  } catch (const std::filesystem::filesystem_error& e) {
+    // The machine's refusal (permissions, a full disk, a file in the way), naming the paths.
+    std::fprintf(stderr, "\nerror: %s\n", e.what());
+    return core::kExitUserError;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "\nerror: out of memory (a smaller network, batch or data set may fit)\n");
+    return core::kExitUserError;
+  } catch (const c10::Error& e) {
+    // LibTorch's message without its stack trace; a failed allocation is the user's to fix.
+    std::string message = e.what_without_backtrace();
+    message = message.substr(0, message.find('\n'));
+    if (message.find("allocate") != std::string::npos) {
+      std::fprintf(stderr, "\nerror: out of memory: %s (a smaller network, batch or data set may fit)\n", message.c_str());
+      return core::kExitUserError;
+    }
+    std::fprintf(stderr, "\ninternal error: %s\n", message.c_str());
+    return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "\ninternal error: %s\n", e.what());
     return 1;

@@ -1,5 +1,6 @@
 #include "apps/rl_trial_factory.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "agents/ppo.hpp"
@@ -16,7 +17,7 @@ class RlTrialFactory final : public core::TrialFactory {
       : schema_(train_schema()), base_(std::move(base)), unit_(unit), metric_(std::move(metric)),
         eval_episodes_(eval_episodes) {
     // Fail early, naming the base config's problems.
-    defaults_ = agents::ppo_hyperparameters(core::Config::load(base_, schema_));
+    agents::ppo_hyperparameters(core::Config::load(base_, schema_));
   }
 
   const core::ConfigSchema& schema() const override { return schema_; }
@@ -40,12 +41,7 @@ class RlTrialFactory final : public core::TrialFactory {
     const double r = task.recent_return();
     return std::isfinite(r) ? r : -1e9;  // no finished episode yet: the worst score, not a crash
   }
-  // agent.X reaches the task as X when X is one of PPO's per-update hyperparameters.
-  std::string hyperparameter_name(const std::string& key) const override {
-    if (key.rfind("agent.", 0) != 0) return "";
-    const std::string name = key.substr(6);
-    return defaults_.has(name) ? name : "";
-  }
+  std::string hyperparameter_name(const std::string& key) const override { return rl_hyperparameter_name(key); }
   std::string metric() const override { return metric_; }
   bool maximize() const override { return true; }
   std::string config_yaml(const std::vector<std::string>& overrides, std::uint64_t seed,
@@ -60,10 +56,17 @@ class RlTrialFactory final : public core::TrialFactory {
   std::int64_t unit_;
   std::string metric_;
   int eval_episodes_;
-  core::Hyperparameters defaults_;  // the names set_hyperparameters accepts
 };
 
 }  // namespace
+
+// agent.X reaches the task as X when X is one of PPO's per-update hyperparameters.
+std::string rl_hyperparameter_name(const std::string& key) {
+  if (key.rfind("agent.", 0) != 0) return "";
+  const std::string name = key.substr(6);
+  const auto& names = agents::ppo_hyperparameter_names();
+  return std::find(names.begin(), names.end(), name) != names.end() ? name : "";
+}
 
 std::unique_ptr<core::TrialFactory> make_rl_trial_factory(const std::string& base_config, std::int64_t unit,
                                                           const std::string& metric, int eval_episodes) {

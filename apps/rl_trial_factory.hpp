@@ -10,6 +10,10 @@
 
 namespace graybox::apps {
 
+// The name under which config key `key` reaches a running RL task as a hyperparameter
+// (agent.learning_rate -> learning_rate), or "" for a key fixed for the run's life.
+std::string rl_hyperparameter_name(const std::string& key);
+
 std::unique_ptr<core::TrialFactory> make_rl_trial_factory(const std::string& base_config, std::int64_t unit,
                                                           const std::string& metric, int eval_episodes);
 

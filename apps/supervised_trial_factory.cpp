@@ -46,17 +46,7 @@ class SupervisedTrialFactory final : public core::TrialFactory {
     return static_cast<tasks::SupervisedTask&>(trainable).evaluate_split("val").accuracy;
   }
   std::string metric() const override { return "val_accuracy"; }
-  // The optimizer's controllable values, as the supervised task names its hyperparameters;
-  // other keys (model shape, batch size) are fixed for a trial's life ("").
-  std::string hyperparameter_name(const std::string& key) const override {
-    static const std::map<std::string, std::string> names = {{"optimizer.lr", "learning_rate"},
-                                                             {"optimizer.weight_decay", "weight_decay"},
-                                                             {"optimizer.momentum", "momentum"},
-                                                             {"optimizer.beta1", "beta1"},
-                                                             {"optimizer.beta2", "beta2"}};
-    const auto it = names.find(key);
-    return it == names.end() ? std::string() : it->second;
-  }
+  std::string hyperparameter_name(const std::string& key) const override { return supervised_hyperparameter_name(key); }
   bool maximize() const override { return true; }
   std::string config_yaml(const std::vector<std::string>& overrides, std::uint64_t seed,
                           std::int64_t max_units) const override {
@@ -73,6 +63,17 @@ class SupervisedTrialFactory final : public core::TrialFactory {
 };
 
 }  // namespace
+
+// The optimizer's controllable values, as the supervised task names its hyperparameters.
+std::string supervised_hyperparameter_name(const std::string& key) {
+  static const std::map<std::string, std::string> names = {{"optimizer.lr", "learning_rate"},
+                                                           {"optimizer.weight_decay", "weight_decay"},
+                                                           {"optimizer.momentum", "momentum"},
+                                                           {"optimizer.beta1", "beta1"},
+                                                           {"optimizer.beta2", "beta2"}};
+  const auto it = names.find(key);
+  return it == names.end() ? std::string() : it->second;
+}
 
 std::unique_ptr<core::TrialFactory> make_supervised_trial_factory(const std::string& base_config,
                                                                   std::int64_t minibatches_per_unit) {

@@ -11,6 +11,10 @@
 
 namespace graybox::apps {
 
+// The name under which config key `key` reaches a running supervised task as a hyperparameter
+// (optimizer.lr -> learning_rate), or "" for a key fixed for the run's life (model shape, batch).
+std::string supervised_hyperparameter_name(const std::string& key);
+
 std::unique_ptr<core::TrialFactory> make_supervised_trial_factory(const std::string& base_config,
                                                                   std::int64_t minibatches_per_unit = 0);
 

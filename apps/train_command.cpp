@@ -6,7 +6,9 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/commands.hpp"
+#include "apps/memory_check.hpp"
 #include "apps/replay.hpp"
+#include "apps/rl_trial_factory.hpp"
 #include "apps/run_dir.hpp"
 #include "apps/stop_signal.hpp"
 #include "core/version.hpp"
@@ -15,6 +17,7 @@
 #include "core/files.hpp"
 #include "core/progress.hpp"
 #include "core/run_store.hpp"
+#include "envs/env.hpp"
 #include "pbt/lineage.hpp"
 #include "tasks/rl_task.hpp"
 
@@ -46,30 +49,56 @@ core::ConfigSchema train_schema() {
   tasks::add_rl_schema(schema);
   add_run_schema(schema, 100000, "env steps between checkpoints (0: only the final one)");
   schema.add_int("eval.episodes", 10, "deterministic evaluation episodes at the end of training", 0, 100000);
+  schema.mark_paths({"env.model_path", "agent.lr_schedule.file", "replay.file"});
   return schema;
 }
 
+namespace {
+
+// What a resumed run may change with --set besides PPO's hyperparameters: the rest of its plan.
+const std::vector<std::string> kTrainPlanKeys = {"total_steps",     "eval.",          "checkpoint.",
+                                                 "torch_threads",   "env.num_threads", "agent.update_threads",
+                                                 "agent.lr_schedule.", "replay.file"};
+
+// PPO trains whole rollouts: a total below one trains nothing, another is rounded down.
+void check_total_steps(const core::Config& config, const tasks::RlTaskConfig& task) {
+  const std::int64_t rollout = task.num_envs * task.hyperparameters.get_int("num_steps");
+  if (task.total_steps < rollout) {
+    config.fail("total_steps", std::to_string(task.total_steps) + " is less than one rollout (" +
+                                   std::to_string(rollout) + " env steps = env.num_envs " + std::to_string(task.num_envs) +
+                                   " x agent.num_steps " + std::to_string(rollout / task.num_envs) +
+                                   "), so nothing would be trained; raise it or lower agent.num_steps");
+  }
+  if (task.total_steps % rollout != 0) {
+    std::fprintf(stderr, "note: total_steps %lld is not a multiple of the rollout (%lld env steps); training %lld steps\n",
+                 static_cast<long long>(task.total_steps), static_cast<long long>(rollout),
+                 static_cast<long long>(task.total_steps / rollout * rollout));
+  }
+}
+
+}  // namespace
+
 int train_command(const TrainOptions& options) {
   static const core::ConfigSchema schema = train_schema();
-  std::string out;
-  core::Config config = load_run_config(options, schema, "train", out);
+  core::Config config = load_run_config(options, schema, "train");
+  const auto changed = check_resume_overrides(options, schema, kTrainPlanKeys, rl_hyperparameter_name);
   const tasks::RlTaskConfig task_config = tasks::rl_task_config(config);
-
+  check_total_steps(config, task_config);
+  {
+    const envs::EnvSpec spec = envs::env_spec(task_config.env_id);
+    check_training_memory(mlp_parameters(spec.obs_dim, task_config.network.hidden_sizes, spec.act_dim) +
+                              mlp_parameters(spec.obs_dim, task_config.network.hidden_sizes, 1),
+                          config, "agent.hidden_sizes");
+  }
   optim::set_torch_threads(static_cast<int>(config.get_int("torch_threads")));
-  RunDir run(out);
-  core::write_file_atomic(run.file("config.yaml"), config.to_yaml());
-  core::RunStore store(run.file("store.sqlite"));
-  store.set_meta("graybox_version", GRAYBOX_VERSION);
-  store.set_meta("config", config.to_yaml());
 
+  // Everything is checked (the config, the checkpoint's shape, the store) before anything is written.
+  const std::unique_ptr<RunDir> run = open_run_dir(options, "train");
+  const std::string& out = run->path();
   tasks::RlTask task(task_config);
-  const std::string checkpoint = options.resume ? run.latest_checkpoint() : "";
-  if (!checkpoint.empty()) {
-    task.load(checkpoint);
-    store.truncate_after(0, task.steps_done());
-    store.add_event(0, task.steps_done(), "resume", checkpoint);
-    if (!options.quiet) std::fprintf(stderr, "resuming %s from %s (step %lld)\n", out.c_str(), checkpoint.c_str(), static_cast<long long>(task.steps_done()));
-  } else if (!options.quiet) {
+  core::RunStore store(run->file("store.sqlite"));
+  const std::string checkpoint = start_run(options, *run, config, changed, task_config.hyperparameters, task, store);
+  if (checkpoint.empty() && !options.quiet) {
     std::fprintf(stderr, "training %s (%s) for %lld steps into %s\n", task_config.env_id.c_str(),
                  config.get_string("agent.algo").c_str(), static_cast<long long>(task_config.total_steps), out.c_str());
   }
@@ -97,19 +126,19 @@ int train_command(const TrainOptions& options) {
     replay.apply(task, store);
     store.commit();
     if (task.steps_done() >= next_checkpoint && !task.diverged()) {
-      run.write_checkpoint(task.steps_done(), save, keep);
+      run->write_checkpoint(task.steps_done(), save, keep);
       while (next_checkpoint <= task.steps_done()) next_checkpoint += interval;
     }
     progress.update(task.steps_done(), task.recent_return());
   }
   store.commit();
   // A diverged run keeps its last good checkpoint (what a resume or a rollback wants).
-  if (!task.diverged()) run.write_checkpoint(task.steps_done(), save, keep);
+  if (!task.diverged()) run->write_checkpoint(task.steps_done(), save, keep);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   progress.finish(task.steps_done(), task.recent_return());
-  store.export_csv(run.file("metrics.csv"));
+  store.export_csv(run->file("metrics.csv"));
 
-  nlohmann::json summary = run.read_summary();
+  nlohmann::json summary = run->read_summary();
   const double previous_wall = summary.value("wall_seconds", 0.0);
   summary["env_id"] = task_config.env_id;
   summary["seed"] = task_config.seed;
@@ -123,7 +152,7 @@ int train_command(const TrainOptions& options) {
 
   if (stop_signal() != 0) {
     summary["status"] = "stopped";
-    run.write_summary(summary);
+    run->write_summary(summary);
     std::fprintf(stderr, "stopped by signal %d at step %lld; continue with: graybox train --resume --out %s\n",
                  stop_signal(), static_cast<long long>(task.steps_done()), out.c_str());
     return 130;
@@ -138,17 +167,17 @@ int train_command(const TrainOptions& options) {
     summary["eval_return_mean"] = eval.mean;
     summary["eval_return_std"] = eval.std;
     summary["eval_episodes"] = episodes;
-    store.add_metric(0, task.steps_done(), "eval/return_mean", eval.mean);
-    store.add_metric(0, task.steps_done(), "eval/return_std", eval.std);
+    store.set_metric(0, task.steps_done(), "eval/return_mean", eval.mean);
+    store.set_metric(0, task.steps_done(), "eval/return_std", eval.std);
     store.commit();
     if (!options.quiet) {
       std::fprintf(stderr, "eval return %.1f ± %.1f over %d episodes\n", eval.mean, eval.std, episodes);
     }
   }
   summary["status"] = task.diverged() ? "diverged" : "finished";
-  run.write_summary(summary);
-  store.export_csv(run.file("metrics.csv"));
-  if (!options.quiet) std::fprintf(stderr, "run directory: %s\n", out.c_str());
+  run->write_summary(summary);
+  store.export_csv(run->file("metrics.csv"));
+  if (!options.quiet || options.out.empty()) std::fprintf(stderr, "run directory: %s\n", out.c_str());
   return 0;
 }
 

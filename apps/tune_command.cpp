@@ -4,8 +4,9 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "apps/commands.hpp"
 #include "apps/rl_trial_factory.hpp"
@@ -29,12 +30,6 @@ namespace {
 
 const std::vector<std::string> kAlgorithms = {"random", "grid", "gp", "tpe", "sha", "hyperband", "asha", "bohb", "pbt", "pb2"};
 
-std::string resolve_path(const std::string& path, const std::string& relative_to) {
-  if (path.empty() || fs::path(path).is_absolute() || fs::exists(path)) return path;
-  const fs::path beside = fs::path(relative_to).parent_path() / path;
-  return fs::exists(beside) ? beside.string() : path;
-}
-
 std::string csv_escape(const std::string& s) {
   if (s.find_first_of(",\"\n") == std::string::npos) return s;
   std::string out = "\"";
@@ -42,34 +37,131 @@ std::string csv_escape(const std::string& s) {
   return out + "\"";
 }
 
-// Creates the experiment's directory (refusing one that holds an experiment unless resuming)
-// and, for a new experiment, writes its resolved config with the search space.
-std::string open_experiment_dir(const TuneOptions& options, std::string out, const std::string& path,
-                                const core::Config& config, const YAML::Node& root) {
-  if (out.empty()) out = default_run_path(path);
-  if (!options.resume && fs::exists(out + "/store.sqlite")) {
-    throw core::UserError(out + ": this directory already holds an experiment; pass --resume to continue it or choose another --out");
+// The experiment's directory, locked for the experiment's life.
+struct Experiment {
+  std::string out;
+  std::unique_ptr<core::DirLock> lock;
+};
+
+// Creates and locks the experiment's directory (refusing one that holds an experiment unless
+// resuming) and, for a new experiment, writes its resolved config with the search space.
+Experiment open_experiment(const TuneOptions& options, const std::string& path, const core::Config& config,
+                           const YAML::Node& root) {
+  Experiment e;
+  e.out = options.out.empty() ? default_run_path(path) : options.out;
+  std::error_code ec;
+  if (fs::exists(e.out, ec) && !fs::is_directory(e.out, ec)) {
+    throw core::UserError(e.out + ": exists and is not a directory (give --out a folder for the experiment)");
   }
-  fs::create_directories(out);
+  fs::create_directories(e.out, ec);
+  if (ec) throw core::UserError(e.out + ": cannot create the experiment directory: " + ec.message());
+  e.lock = std::make_unique<core::DirLock>(e.out);
+  if (!options.resume && fs::exists(e.out + "/store.sqlite")) {
+    throw core::UserError(e.out + ": this directory already holds an experiment; pass --resume to continue it or choose another --out");
+  }
   if (!options.resume) {
     YAML::Emitter space_yaml;
     space_yaml << YAML::BeginMap << YAML::Key << "search_space" << YAML::Value << root["search_space"] << YAML::EndMap;
-    core::write_file_atomic(out + "/config.yaml", config.to_yaml() + space_yaml.c_str() + "\n");
+    core::write_file_atomic(e.out + "/config.yaml", config.to_yaml() + space_yaml.c_str() + "\n");
   }
-  return out;
+  return e;
+}
+
+// --parallel sets tune.parallel, with the key's range check. A resume uses the value saved with
+// the experiment unless --parallel is given, and says which.
+void apply_parallel(const TuneOptions& options, core::Config& config) {
+  const long long saved = config.get_int("tune.parallel");
+  if (!options.parallel.empty()) {
+    try {
+      config.set("tune.parallel", options.parallel);
+    } catch (const core::ConfigError& e) {
+      throw core::UserError("--parallel " + options.parallel + ": " + e.what());
+    }
+  }
+  if (!options.resume || options.quiet) return;
+  if (options.parallel.empty()) {
+    std::fprintf(stderr, "resuming with parallel %lld, as saved with the experiment\n", saved);
+  } else if (config.get_int("tune.parallel") != saved) {
+    std::fprintf(stderr, "resuming with parallel %lld from --parallel (the experiment was saved with %lld, which a "
+                 "--resume without --parallel uses)\n", config.get_int("tune.parallel"), saved);
+  }
+}
+
+// history.csv, written whole and replaced atomically.
+void write_history(const std::string& out, const std::string& text) { core::write_file_atomic(out + "/history.csv", text); }
+
+// The figures both kinds of experiment end with.
+struct Outcome {
+  std::string algorithm;
+  int trials = 0;
+  std::int64_t total_steps = 0, total_units = 0;
+  double wall = 0.0, controller_seconds = 0.0;
+  bool has_best = false;
+  double best_score = 0.0;
+  int best_trial = -1;
+  core::Configuration best_config;
+  std::uint64_t best_seed = 0;
+  std::string best_yaml_note;  // appended to best.yaml
+};
+
+// summary.json (the common fields, then `extra`), best.yaml, and the stop message. Returns the
+// exit code: 130 when stopped by a signal.
+int finish_experiment(const std::string& out, const core::Config& config, const core::SearchSpace& space,
+                      const core::TrialFactory& factory, const Outcome& o, const nlohmann::json& extra) {
+  nlohmann::json summary;
+  summary["algorithm"] = o.algorithm;
+  summary["task"] = config.get_string("task");
+  summary["metric"] = factory.metric();
+  summary["mode"] = factory.maximize() ? "max" : "min";
+  summary["trials"] = o.trials;
+  summary["total_budget"] = o.total_steps;
+  summary["total_budget_units"] = o.total_units;
+  summary["parallel"] = config.get_int("tune.parallel");
+  summary["wall_seconds"] = o.wall;
+  summary["controller_seconds"] = o.controller_seconds;
+  summary["status"] = stop_signal() != 0 ? "stopped" : "finished";
+  for (const auto& [key, value] : extra.items()) summary[key] = value;
+  if (o.has_best) {
+    summary["best_score"] = o.best_score;
+    summary["best_trial"] = o.best_trial;
+    summary["best_config"] = nlohmann::json::parse(space.to_json(o.best_config));
+    core::write_file_atomic(out + "/best.yaml",
+                            factory.config_yaml(space.overrides(o.best_config), o.best_seed,
+                                                config.get_int("tune.max_budget")) + o.best_yaml_note);
+  }
+  core::write_file_atomic(out + "/summary.json", summary.dump(2) + "\n");
+  if (stop_signal() != 0) {
+    std::fprintf(stderr, "stopped by signal %d; continue with: graybox tune --resume --out %s\n", stop_signal(), out.c_str());
+    return 130;
+  }
+  return 0;
+}
+
+// A relative base_config is relative to the tune file; a missing one is an error naming both.
+std::string base_config_of(const core::Config& config, const std::string& task) {
+  const std::string base = config.get_string("base_config");
+  if (base.empty()) {
+    config.fail("base_config", "task " + task + " needs a base_config (a graybox " + (task == "rl" ? "train" : "fit") +
+                                   " config)");
+  }
+  std::error_code ec;
+  if (!fs::is_regular_file(base, ec)) {
+    config.fail("base_config", "no such file: " + base + " (a relative base_config is relative to the tune file)");
+  }
+  return base;
 }
 
 }  // namespace
 
-int population_tune(core::Config& config, const std::string& path, const YAML::Node& root,
-                    const core::SearchSpace& space, const core::TrialFactory& factory, const TuneOptions& options);
+int population_tune(const core::Config& config, const Experiment& experiment, const core::SearchSpace& space,
+                    const core::TrialFactory& factory, const TuneOptions& options);
 
 core::ConfigSchema tune_schema() {
   core::ConfigSchema s;
   s.add_int("seed", 1, "the experiment seed; every trial derives its own", 0, 9.0e15);
   s.add_string("task", "branin", "what a trial trains",
                {"rl", "supervised", "branin", "hartmann6", "branin_mf", "hartmann6_mf"});
-  s.add_string("base_config", "", "task rl / supervised: the train / fit config every trial starts from");
+  s.add_path("base_config", "task rl / supervised: the train / fit config every trial starts from");
   s.add_string("tune.algorithm", "random", "the controller", kAlgorithms);
   s.add_string("tune.searcher", "random", "sha, hyperband, asha: how new configurations are drawn", {"random", "tpe"});
   s.add_int("tune.num_trials", 20, "random, gp, tpe, asha: trials to start", 1, 1e6);
@@ -102,15 +194,19 @@ core::ConfigSchema tune_schema() {
 
 int tune_command(const TuneOptions& options) {
   static const core::ConfigSchema schema = tune_schema();
-  std::string out = options.out;
   std::string path = options.config_path;
   if (options.resume) {
-    if (out.empty()) throw core::UserError("--resume needs --out RUN_DIR (the experiment to continue)");
-    path = out + "/config.yaml";
-    if (!fs::exists(path)) throw core::UserError(out + ": not a tune run directory (no config.yaml)");
+    if (options.out.empty()) throw core::UserError("--resume needs --out RUN_DIR (the experiment to continue)");
+    if (!path.empty()) {
+      throw core::UserError("--resume continues " + options.out + " with its own config.yaml, so CONFIG (" + path +
+                            ") would be ignored: drop it, or change keys with --set");
+    }
+    path = options.out + "/config.yaml";
+    if (!fs::is_regular_file(path)) throw core::UserError(options.out + ": not a tune run directory (no config.yaml)");
   }
-  if (path.empty()) throw core::UserError("tune: a CONFIG file is required");
+  if (path.empty()) throw core::UserError("tune: a CONFIG file is required (or --resume --out RUN_DIR)");
   core::Config config = core::Config::load(path, schema, options.overrides);
+  apply_parallel(options, config);
   YAML::Node root;
   try {
     root = YAML::LoadFile(path);
@@ -121,27 +217,21 @@ int tune_command(const TuneOptions& options) {
 
   const std::string task = config.get_string("task");
   std::unique_ptr<core::TrialFactory> factory;
-  if (task == "rl" || task == "supervised") {
-    const std::string base = resolve_path(config.get_string("base_config"), path);
-    if (base.empty()) {
-      config.fail("base_config", "task " + task + " needs a base_config (a graybox " +
-                                     (task == "rl" ? "train" : "fit") + " config)");
-    }
-    if (task == "rl") {
-      factory = make_rl_trial_factory(base, std::max<std::int64_t>(1, config.get_int("tune.budget_unit")),
-                                      config.get_string("tune.metric"),
-                                      static_cast<int>(config.get_int("tune.eval_episodes")));
-    } else {
-      factory = make_supervised_trial_factory(base, config.get_int("tune.budget_unit"));
-    }
-    if (!options.resume) config.set("base_config", fs::absolute(base).string());
+  if (task == "rl") {
+    factory = make_rl_trial_factory(base_config_of(config, task), std::max<std::int64_t>(1, config.get_int("tune.budget_unit")),
+                                    config.get_string("tune.metric"), static_cast<int>(config.get_int("tune.eval_episodes")));
+  } else if (task == "supervised") {
+    factory = make_supervised_trial_factory(base_config_of(config, task), config.get_int("tune.budget_unit"));
   } else {
     factory = tasks::make_synthetic_factory(task);
   }
   const core::SearchSpace space = core::SearchSpace::from_yaml(root["search_space"], path, &factory->schema());
+  const std::uint64_t seed = static_cast<std::uint64_t>(config.get_int("seed"));
+  const int parallel = static_cast<int>(config.get_int("tune.parallel"));
 
   if (config.get_string("tune.algorithm") == "pbt" || config.get_string("tune.algorithm") == "pb2") {
-    return population_tune(config, path, root, space, *factory, options);
+    const Experiment experiment = open_experiment(options, path, config, root);
+    return population_tune(config, experiment, space, *factory, options);
   }
 
   controllers::ControllerOptions co;
@@ -156,12 +246,11 @@ int tune_command(const TuneOptions& options) {
   co.reduction_factor = static_cast<int>(config.get_int("tune.reduction_factor"));
   co.iterations = static_cast<int>(config.get_int("tune.iterations"));
   if (co.min_budget > co.max_budget) config.fail("tune.min_budget", "must not exceed tune.max_budget");
-  const std::uint64_t seed = static_cast<std::uint64_t>(config.get_int("seed"));
   auto controller = controllers::make_controller(co, space, seed);
 
-  out = open_experiment_dir(options, out, path, config, root);
+  const Experiment experiment = open_experiment(options, path, config, root);
+  const std::string& out = experiment.out;
   core::RunStore store(out + "/store.sqlite");
-  const int parallel = options.parallel > 0 ? options.parallel : static_cast<int>(config.get_int("tune.parallel"));
   controllers::TuneRunner runner(*controller, *factory, store, out, seed, co.max_budget, parallel);
   if (options.resume && runner.resume() && !options.quiet) {
     std::fprintf(stderr, "resuming %s after %zu results\n", out.c_str(), runner.history().size());
@@ -173,7 +262,6 @@ int tune_command(const TuneOptions& options) {
 
   install_stop_handlers();
   const auto started = std::chrono::steady_clock::now();
-  const bool maximize = factory->maximize();
   runner.run([&](const std::vector<controllers::TrialResult>& batch) {
     if (!options.quiet) {
       const controllers::TrialResult* best = runner.best();
@@ -185,49 +273,35 @@ int tune_command(const TuneOptions& options) {
     }
     return stop_signal() == 0;
   });
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
   // The history as CSV: one row per result, one column per dimension.
-  {
-    std::ofstream csv(out + "/history.csv.tmp");
-    csv << "trial,budget," << factory->metric() << ",loss,status,seconds";
-    for (const auto& d : space.dims()) csv << ',' << csv_escape(d.name);
+  std::ostringstream csv;
+  csv << "trial,budget," << factory->metric() << ",loss,status,seconds";
+  for (const auto& d : space.dims()) csv << ',' << csv_escape(d.name);
+  csv << '\n';
+  csv.precision(10);
+  for (const auto& r : runner.history()) {
+    csv << r.trial << ',' << r.budget << ',' << r.score << ',' << r.loss << ',' << csv_escape(r.status) << ',' << r.seconds;
+    for (std::size_t i = 0; i < space.size(); ++i) csv << ',' << csv_escape(space.text(r.config, i));
     csv << '\n';
-    csv.precision(10);
-    for (const auto& r : runner.history()) {
-      csv << r.trial << ',' << r.budget << ',' << r.score << ',' << r.loss << ',' << csv_escape(r.status) << ','
-          << r.seconds;
-      for (std::size_t i = 0; i < space.size(); ++i) csv << ',' << csv_escape(space.text(r.config, i));
-      csv << '\n';
-    }
   }
-  fs::rename(out + "/history.csv.tmp", out + "/history.csv");
+  write_history(out, csv.str());
 
-  nlohmann::json summary;
-  const controllers::TrialResult* best = runner.best();
-  summary["algorithm"] = controller->name();
-  summary["task"] = task;
-  summary["metric"] = factory->metric();
-  summary["mode"] = maximize ? "max" : "min";
-  summary["trials"] = runner.history().empty() ? 0 : [&] {
-    int n = 0;
-    for (const auto& r : runner.history()) n = std::max(n, r.trial + 1);
-    return n;
-  }();
-  summary["results"] = runner.history().size();
-  summary["total_budget"] = runner.total_steps();  // steps actually trained
-  summary["total_budget_units"] = runner.total_units();  // nominal budget units
-  summary["wall_seconds"] = wall;
-  summary["controller_seconds"] = runner.controller_seconds();
-  summary["status"] = stop_signal() != 0 ? "stopped" : "finished";
-  if (best) {
-    summary["best_score"] = best->score;
-    summary["best_trial"] = best->trial;
-    summary["best_config"] = nlohmann::json::parse(space.to_json(best->config));
-    core::write_file_atomic(out + "/best.yaml", factory->config_yaml(space.overrides(best->config),
-                                                                     runner.trial_seed(best->trial), co.max_budget));
+  Outcome o;
+  o.algorithm = controller->name();
+  for (const auto& r : runner.history()) o.trials = std::max(o.trials, r.trial + 1);
+  o.total_steps = runner.total_units() * factory->unit();
+  o.total_units = runner.total_units();
+  o.wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  o.controller_seconds = runner.controller_seconds();
+  if (const controllers::TrialResult* best = runner.best()) {
+    o.has_best = true;
+    o.best_score = best->score;
+    o.best_trial = best->trial;
+    o.best_config = best->config;
+    o.best_seed = runner.trial_seed(best->trial);
   }
-  core::write_file_atomic(out + "/summary.json", summary.dump(2) + "\n");
+  const int code = finish_experiment(out, config, space, *factory, o, {{"results", runner.history().size()}});
 
   if (!options.quiet) {
     // The ten best results at the top budget.
@@ -243,16 +317,17 @@ int tune_command(const TuneOptions& options) {
       std::printf("%-6d %-8lld %-14.6g %s\n", top[k]->trial, static_cast<long long>(top[k]->budget), top[k]->score,
                   space.to_json(top[k]->config).c_str());
     }
-    std::printf("%zu results, total budget %lld, controller time %.3f s of %.1f s; run directory: %s\n",
-                runner.history().size(), static_cast<long long>(runner.total_steps()),
-                runner.controller_seconds(), wall, out.c_str());
   }
-  return stop_signal() != 0 ? 130 : 0;
+  if (!options.quiet || options.out.empty()) {
+    std::printf("%zu results, total budget %lld, controller time %.3f s of %.1f s; run directory: %s\n",
+                runner.history().size(), static_cast<long long>(o.total_steps), o.controller_seconds, o.wall, out.c_str());
+  }
+  return code;
 }
 
 // tune.algorithm pbt or pb2: a population, not a sequence of trials.
-int population_tune(core::Config& config, const std::string& path, const YAML::Node& root,
-                    const core::SearchSpace& space, const core::TrialFactory& factory, const TuneOptions& options) {
+int population_tune(const core::Config& config, const Experiment& experiment, const core::SearchSpace& space,
+                    const core::TrialFactory& factory, const TuneOptions& options) {
   pbt::PbtOptions po;
   po.algorithm = config.get_string("tune.algorithm");
   po.population = static_cast<int>(config.get_int("tune.population"));
@@ -264,10 +339,10 @@ int population_tune(core::Config& config, const std::string& path, const YAML::N
   po.explore.perturb_up = config.get_float("tune.perturb_up");
   po.explore.perturb_down = config.get_float("tune.perturb_down");
   po.synchronous = config.get_bool("tune.synchronous");
-  po.parallel = options.parallel > 0 ? options.parallel : static_cast<int>(config.get_int("tune.parallel"));
+  po.parallel = static_cast<int>(config.get_int("tune.parallel"));
   const std::uint64_t seed = static_cast<std::uint64_t>(config.get_int("seed"));
 
-  const std::string out = open_experiment_dir(options, options.out, path, config, root);
+  const std::string& out = experiment.out;
   core::RunStore store(out + "/store.sqlite");
   pbt::PopulationRunner runner(po, space, factory, store, out, seed);
   if (options.resume && runner.resume() && !options.quiet) {
@@ -294,63 +369,57 @@ int population_tune(core::Config& config, const std::string& path, const YAML::N
   const std::vector<pbt::Segment> chain = runner.export_lineage();
 
   // history.csv: one row per member and interval.
-  {
-    std::ofstream csv(out + "/history.csv.tmp");
-    csv << "member,step," << factory.metric() << ",config\n";
-    csv.precision(10);
-    for (const auto& h : runner.history()) {
-      csv << h.member << ',' << h.step << ',' << h.score << ',' << csv_escape(h.config.dump()) << '\n';
-    }
-  }
-  fs::rename(out + "/history.csv.tmp", out + "/history.csv");
+  std::ostringstream csv;
+  csv << "member,step," << factory.metric() << ",config\n";
+  csv.precision(10);
+  for (const auto& h : runner.history()) csv << h.member << ',' << h.step << ',' << h.score << ',' << csv_escape(h.config.dump()) << '\n';
+  write_history(out, csv.str());
 
-  nlohmann::json summary;
   const int best = runner.best();
-  summary["algorithm"] = po.algorithm;
-  summary["task"] = config.get_string("task");
-  summary["metric"] = factory.metric();
-  summary["mode"] = factory.maximize() ? "max" : "min";
-  summary["trials"] = runner.size();
-  summary["population"] = runner.size();
-  summary["rounds"] = runner.rounds();
-  summary["total_budget"] = runner.total_units();
-  summary["total_budget_units"] = runner.total_units() / factory.unit();
-  summary["wall_seconds"] = wall;
-  summary["train_seconds"] = runner.train_seconds();
-  summary["exploit_seconds"] = runner.exploit_seconds();
-  summary["controller_seconds"] = runner.decision_seconds();
-  summary["exploits"] = store.count_events("exploit");
-  summary["rollbacks"] = store.count_events("rollback");
-  summary["status"] = stop_signal() != 0 ? "stopped" : "finished";
-  summary["lineage"] = {"lineage.json", "lineage.dot"};
-  summary["schedule"] = "schedules/best.yaml";
+  Outcome o;
+  o.algorithm = po.algorithm;
+  o.trials = runner.size();
+  o.total_steps = runner.total_units();
+  o.total_units = runner.total_units() / factory.unit();
+  o.wall = wall;
+  o.controller_seconds = runner.decision_seconds();
+  if (best >= 0) {
+    o.has_best = true;
+    o.best_score = runner.score(best);
+    o.best_trial = best;
+    o.best_config = runner.config(best);
+    o.best_seed = runner.member_seed(best);
+    o.best_yaml_note = "# the best member's whole schedule: replay.file: schedules/best.yaml\n";
+  }
+  nlohmann::json extra;
+  extra["population"] = runner.size();
+  extra["rounds"] = runner.rounds();
+  extra["train_seconds"] = runner.train_seconds();
+  extra["exploit_seconds"] = runner.exploit_seconds();
+  extra["exploits"] = store.count_events("exploit");
+  extra["rollbacks"] = store.count_events("rollback");
+  extra["lineage"] = {"lineage.json", "lineage.dot"};
+  extra["schedule"] = "schedules/best.yaml";
   nlohmann::json scores = nlohmann::json::array();
   for (int i = 0; i < runner.size(); ++i) {
     scores.push_back(std::isfinite(runner.score(i)) ? nlohmann::json(runner.score(i)) : nlohmann::json());
   }
-  summary["member_scores"] = scores;
-  if (best >= 0) {
-    summary["best_score"] = runner.score(best);
-    summary["best_member"] = best;
-    summary["best_trial"] = best;
-    summary["best_config"] = nlohmann::json::parse(space.to_json(runner.config(best)));
-    core::write_file_atomic(out + "/best.yaml",
-                            factory.config_yaml(space.overrides(runner.config(best)), runner.member_seed(best),
-                                                po.max_budget) +
-                                "# the best member's whole schedule: replay.file: schedules/best.yaml\n");
-  }
-  core::write_file_atomic(out + "/summary.json", summary.dump(2) + "\n");
+  extra["member_scores"] = scores;
+  if (best >= 0) extra["best_member"] = best;
+  const int code = finish_experiment(out, config, space, factory, o, extra);
   if (!options.quiet) {
     std::printf("%-7s %-10s %-14s %s\n", "member", "steps", factory.metric().c_str(), "configuration");
     for (int i = 0; i < runner.size(); ++i) {
       std::printf("%-7d %-10lld %-14.6g %s%s\n", i, static_cast<long long>(runner.steps(i)), runner.score(i),
                   space.to_json(runner.config(i)).c_str(), i == best ? "  (best)" : "");
     }
+  }
+  if (!options.quiet || options.out.empty()) {
     std::printf("best member %d: %zu stretches in its ancestry; total budget %lld, exploit %.3f s, decisions %.3f s of %.1f s; run directory: %s\n",
                 best, chain.size(), static_cast<long long>(runner.total_units()), runner.exploit_seconds(),
                 runner.decision_seconds(), wall, out.c_str());
   }
-  return stop_signal() != 0 ? 130 : 0;
+  return code;
 }
 
 }  // namespace graybox::apps

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <set>
@@ -43,6 +44,8 @@ bool parse_bool(const std::string& text, bool& out) {
   return false;
 }
 
+}  // namespace
+
 std::string describe_range(const ConfigField& field) {
   std::ostringstream text;
   if (field.min && field.max) {
@@ -55,6 +58,8 @@ std::string describe_range(const ConfigField& field) {
   return text.str();
 }
 
+namespace {
+
 // Checks one scalar against its field; returns "" or the problem.
 std::string check_scalar(const ConfigField& field, const std::string& text, bool list_item) {
   const FieldType type = list_item ? FieldType::kInt : field.type;
@@ -62,8 +67,13 @@ std::string check_scalar(const ConfigField& field, const std::string& text, bool
   switch (type) {
     case FieldType::kInt: {
       long long value = 0;
-      if (!parse_int(text, value)) return "expected an integer, got '" + text + "'";
-      number = static_cast<double>(value);
+      if (parse_int(text, value)) {
+        number = static_cast<double>(value);
+      } else if (parse_double(text, number) && number == std::floor(number)) {
+        number = std::copysign(HUGE_VAL, number);  // a whole number too large for an integer key
+      } else {
+        return "expected an integer, got '" + text + "'";
+      }
       break;
     }
     case FieldType::kFloat:
@@ -88,7 +98,8 @@ std::string check_scalar(const ConfigField& field, const std::string& text, bool
       return "expected a list of integers";
   }
   const bool below = field.min && (field.min_exclusive ? number <= *field.min : number < *field.min);
-  const bool above = field.max && number > *field.max;
+  const bool above = (field.max && number > *field.max) || std::isinf(number);
+  if (above && !field.max) return "value " + text + " is out of range (an integer key holds at most 9e15)";
   if (below || above) return "value " + text + " is out of range (must be " + describe_range(field) + ")";
   return "";
 }
@@ -122,6 +133,10 @@ void walk(const YAML::Node& node, const std::string& prefix, const std::string& 
 
 }  // namespace
 
+std::string check_value(const ConfigField& field, const std::string& text) {
+  return check_scalar(field, text, field.type == FieldType::kIntList);
+}
+
 Config::Config(const ConfigSchema& schema, std::string source_name)
     : schema_(&schema), source_name_(std::move(source_name)) {
   for (const auto& field : schema.fields()) {
@@ -139,11 +154,24 @@ Config::Config(const ConfigSchema& schema, std::string source_name)
 
 Config Config::load(const std::string& path, const ConfigSchema& schema,
                     const std::vector<std::string>& overrides) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    throw ConfigError(path + ": is a directory, not a config file (give a YAML file, e.g. configs/quickstart.yaml)");
+  }
   std::ifstream file(path);
   if (!file) throw ConfigError(path + ": cannot open the config file (does it exist?)");
   std::stringstream text;
   text << file.rdbuf();
-  return parse(text.str(), path, schema, overrides);
+  Config config = parse(text.str(), path, schema, overrides);
+  // Relative paths in the file are relative to the file's folder (--set ones are already
+  // resolved against the working directory).
+  const std::filesystem::path folder = std::filesystem::absolute(path).parent_path();
+  for (const auto& field : schema.fields()) {
+    Entry& entry = config.values_.at(field.key);
+    if (!field.path || entry.text.empty() || entry.where == "default" || entry.where.rfind("--set ", 0) == 0) continue;
+    if (std::filesystem::path(entry.text).is_relative()) entry.text = (folder / entry.text).lexically_normal().string();
+  }
+  return config;
 }
 
 Config Config::parse(const std::string& yaml_text, const std::string& name,
@@ -239,6 +267,8 @@ void Config::apply_override(const std::string& assignment) {
     }
     if (!list.IsSequence()) throw ConfigError("--set " + key + ": expected a list such as [64,64]");
     for (const auto& item : list) entry.items.push_back(item.Scalar());
+  } else if (field && field->path && !value.empty()) {
+    entry.text = std::filesystem::absolute(value).lexically_normal().string();
   } else {
     entry.text = value;
   }
@@ -298,6 +328,16 @@ std::map<std::string, double> Config::open_values(const std::string& prefix) con
     out[key.substr(prefix.size())] = value;
   }
   return out;
+}
+
+std::string Config::text(const std::string& key) const {
+  const auto it = values_.find(key);
+  if (it == values_.end()) throw std::logic_error("config key '" + key + "' is not in the schema");
+  const ConfigField* field = schema_->find(key);
+  if (!field || field->type != FieldType::kIntList) return it->second.text;
+  std::string list;
+  for (const auto& item : it->second.items) list += (list.empty() ? "" : ", ") + item;
+  return "[" + list + "]";
 }
 
 std::string Config::where(const std::string& key) const {

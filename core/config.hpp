@@ -13,6 +13,12 @@
 
 namespace graybox::core {
 
+// "" if `text` is a valid value of `field` (type, range, choices), else the problem, e.g.
+// "value 2 is out of range (must be in [0, 1])". For a list field, checks one element.
+std::string check_value(const ConfigField& field, const std::string& text);
+// The field's range as text: "in [0, 1]", ">= 1", or "" for no bounds.
+std::string describe_range(const ConfigField& field);
+
 class Config {
  public:
   // Reads `path`, applies overrides ("a.b=value"), validates. Throws ConfigError.
@@ -30,6 +36,9 @@ class Config {
 
   // Free-form numeric keys under an open prefix, e.g. {"forward_reward_weight": 1.0} for "env.".
   std::map<std::string, double> open_values(const std::string& prefix) const;
+
+  // A key's value as text, whatever its type: the scalar, or "[a, b]" for a list.
+  std::string text(const std::string& key) const;
 
   // Where a key's value came from: "FILE:LINE:COL", "--set KEY" or "default".
   std::string where(const std::string& key) const;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <sstream>
+#include <stdexcept>
 
 namespace graybox::core {
 
@@ -23,7 +24,7 @@ ConfigField& ConfigSchema::add(ConfigField field) {
 
 ConfigField& ConfigSchema::add_int(const std::string& key, long long def, const std::string& doc,
                                    std::optional<double> min, std::optional<double> max) {
-  return add({key, FieldType::kInt, std::to_string(def), doc, min, max, false, {}});
+  return add({key, FieldType::kInt, std::to_string(def), doc, min, max, false, {}, false});
 }
 
 ConfigField& ConfigSchema::add_float(const std::string& key, double def, const std::string& doc,
@@ -31,21 +32,36 @@ ConfigField& ConfigSchema::add_float(const std::string& key, double def, const s
   std::ostringstream text;
   text.precision(17);
   text << def;
-  return add({key, FieldType::kFloat, text.str(), doc, min, max, false, {}});
+  return add({key, FieldType::kFloat, text.str(), doc, min, max, false, {}, false});
 }
 
 ConfigField& ConfigSchema::add_bool(const std::string& key, bool def, const std::string& doc) {
-  return add({key, FieldType::kBool, def ? "true" : "false", doc, {}, {}, false, {}});
+  return add({key, FieldType::kBool, def ? "true" : "false", doc, {}, {}, false, {}, false});
 }
 
 ConfigField& ConfigSchema::add_string(const std::string& key, const std::string& def,
                                       const std::string& doc, std::vector<std::string> choices) {
-  return add({key, FieldType::kString, def, doc, {}, {}, false, std::move(choices)});
+  return add({key, FieldType::kString, def, doc, {}, {}, false, std::move(choices), false});
 }
 
 ConfigField& ConfigSchema::add_int_list(const std::string& key, const std::string& def,
-                                        const std::string& doc, std::optional<double> min) {
-  return add({key, FieldType::kIntList, def, doc, min, {}, false, {}});
+                                        const std::string& doc, std::optional<double> min,
+                                        std::optional<double> max) {
+  return add({key, FieldType::kIntList, def, doc, min, max, false, {}, false});
+}
+
+ConfigField& ConfigSchema::add_path(const std::string& key, const std::string& doc) {
+  ConfigField& field = add({key, FieldType::kString, "", doc, {}, {}, false, {}, false});
+  field.path = true;
+  return field;
+}
+
+void ConfigSchema::mark_paths(const std::vector<std::string>& keys) {
+  for (const auto& key : keys) {
+    const auto it = std::find_if(fields_.begin(), fields_.end(), [&](const ConfigField& f) { return f.key == key; });
+    if (it == fields_.end() || it->type != FieldType::kString) throw std::logic_error("mark_paths: no string key " + key);
+    it->path = true;
+  }
 }
 
 void ConfigSchema::allow_open_prefix(const std::string& prefix) { open_prefixes_.push_back(prefix); }

@@ -22,6 +22,9 @@ struct ConfigField {
   std::optional<double> max;
   bool min_exclusive = false;
   std::vector<std::string> choices;  // allowed values for a string
+  // A file or folder path (a string). A relative path in a config file is relative to that
+  // file's folder; one given with --set, to the working directory. Stored absolute.
+  bool path = false;
 };
 
 class ConfigSchema {
@@ -38,7 +41,13 @@ class ConfigSchema {
   ConfigField& add_string(const std::string& key, const std::string& def, const std::string& doc,
                           std::vector<std::string> choices = {});
   ConfigField& add_int_list(const std::string& key, const std::string& def,
-                            const std::string& doc, std::optional<double> min = std::nullopt);
+                            const std::string& doc, std::optional<double> min = std::nullopt,
+                            std::optional<double> max = std::nullopt);
+  // A path key (see ConfigField::path); "" means none.
+  ConfigField& add_path(const std::string& key, const std::string& doc);
+  // Makes existing string keys path keys (for keys declared by a part that knows nothing of
+  // files, such as a task's schema). Throws std::logic_error for a key not in the schema.
+  void mark_paths(const std::vector<std::string>& keys);
   // Keys under this prefix (e.g. "env.") that are not in the schema are accepted as
   // free-form numbers and validated later by whoever consumes them (e.g. task parameters).
   void allow_open_prefix(const std::string& prefix);

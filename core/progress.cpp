@@ -6,8 +6,13 @@
 
 namespace graybox::core {
 
-ProgressLine::ProgressLine(std::int64_t total_steps, bool enabled, std::FILE* out)
-    : total_(total_steps), enabled_(enabled), tty_(::isatty(::fileno(out)) != 0), out_(out) {}
+ProgressLine::ProgressLine(std::int64_t total_steps, bool enabled, std::string metric, int decimals, std::FILE* out)
+    : total_(total_steps),
+      enabled_(enabled),
+      metric_(std::move(metric)),
+      decimals_(decimals),
+      tty_(::isatty(::fileno(out)) != 0),
+      out_(out) {}
 
 void ProgressLine::start(std::int64_t start_step) {
   start_step_ = start_step;
@@ -24,12 +29,12 @@ std::string ProgressLine::format(std::int64_t step, double recent_return) const 
   const double percent = total_ > 0 ? 100.0 * static_cast<double>(step) / static_cast<double>(total_) : 100.0;
   char ret[32];
   if (std::isfinite(recent_return)) {
-    std::snprintf(ret, sizeof(ret), "%.1f", recent_return);
+    std::snprintf(ret, sizeof(ret), "%.*f", decimals_, recent_return);
   } else {
     std::snprintf(ret, sizeof(ret), "-");
   }
-  std::snprintf(line, sizeof(line), "step %lld/%lld (%3.0f%%)  %6.0f SPS  return %s  ETA %02d:%02d",
-                static_cast<long long>(step), static_cast<long long>(total_), percent, sps, ret,
+  std::snprintf(line, sizeof(line), "step %lld/%lld (%3.0f%%)  %6.0f SPS  %s %s  ETA %02d:%02d",
+                static_cast<long long>(step), static_cast<long long>(total_), percent, sps, metric_.c_str(), ret,
                 static_cast<int>(eta) / 60, static_cast<int>(eta) % 60);
   return line;
 }

@@ -1,4 +1,5 @@
-// A live progress line for long runs: steps, steps per second, the recent return and the
+// A live progress line for long runs: steps, steps per second, the recent return (or another
+// metric) and the
 // time left. On a terminal it rewrites one line; otherwise it prints a line every few seconds.
 #pragma once
 
@@ -11,7 +12,9 @@ namespace graybox::core {
 
 class ProgressLine {
  public:
-  ProgressLine(std::int64_t total_steps, bool enabled, std::FILE* out = stderr);
+  // `metric` names the figure shown (e.g. "return", "val accuracy"), with `decimals` digits.
+  ProgressLine(std::int64_t total_steps, bool enabled, std::string metric = "return", int decimals = 1,
+               std::FILE* out = stderr);
   // start_step: where a resumed run begins, so SPS and ETA count only this session's work.
   void start(std::int64_t start_step);
   void update(std::int64_t step, double recent_return, bool force = false);
@@ -21,6 +24,8 @@ class ProgressLine {
   std::string format(std::int64_t step, double recent_return) const;
   std::int64_t total_;
   bool enabled_;
+  std::string metric_;
+  int decimals_;
   bool tty_;
   std::FILE* out_;
   std::int64_t start_step_ = 0;

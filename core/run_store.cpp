@@ -3,8 +3,10 @@
 #include <sqlite3.h>
 
 #include <chrono>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iomanip>
 #include <set>
@@ -76,17 +78,28 @@ RunStore::~RunStore() {
 }
 
 void RunStore::exec(const std::string& sql) const {
-  char* error = nullptr;
-  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
-    const std::string message = error ? error : "unknown error";
-    sqlite3_free(error);
-    throw std::runtime_error("sqlite: " + message);
+  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) fail("sqlite");
+}
+
+void RunStore::fail(const std::string& what) const {
+  const int code = sqlite3_extended_errcode(db_) & 0xff;
+  const std::string message = sqlite3_errmsg(db_);
+  if (code == SQLITE_FULL || code == SQLITE_IOERR || code == SQLITE_READONLY || code == SQLITE_CANTOPEN ||
+      code == SQLITE_PERM) {
+    const int error = sqlite3_system_errno(db_);
+    throw UserError(path_ + ": cannot write the run store: " + message +
+                    (error != 0 ? std::string(" (") + std::strerror(error) + ")" : std::string()));
   }
+  throw std::runtime_error(what + ": " + message);
 }
 
 void RunStore::add_metric(std::int64_t trial, std::int64_t step, const std::string& name,
                           double value) {
   pending_.push_back({0, trial, step, name, value, {}});
+}
+
+void RunStore::set_metric(std::int64_t trial, std::int64_t step, const std::string& name, double value) {
+  pending_.push_back({3, trial, step, name, value, {}});
 }
 
 void RunStore::add_hyperparameter(std::int64_t trial, std::int64_t step, const std::string& name,
@@ -128,11 +141,36 @@ void RunStore::commit() {
   const double wall = wall_now();
   exec("BEGIN");
   try {
+    // Before anything is inserted: a metric this commit adds where an earlier one recorded a
+    // value is refused; where it recorded only a missing value, or where the row replaces on
+    // purpose (set_metric), the earlier rows go.
+    Statement existing(db_, "SELECT COUNT(*), COUNT(value) FROM metrics WHERE trial = ? AND name = ? AND step = ?");
+    Statement remove(db_, "DELETE FROM metrics WHERE trial = ? AND name = ? AND step = ?");
+    for (const auto& row : pending_) {
+      if (row.table != 0 && row.table != 3) continue;
+      sqlite3_bind_int64(existing.get(), 1, row.trial);
+      sqlite3_bind_text(existing.get(), 2, row.name.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64(existing.get(), 3, row.step);
+      if (sqlite3_step(existing.get()) != SQLITE_ROW) fail("sqlite select");
+      const std::int64_t rows = sqlite3_column_int64(existing.get(), 0), values = sqlite3_column_int64(existing.get(), 1);
+      sqlite3_reset(existing.get());
+      if (rows == 0) continue;
+      if (row.table == 0 && values > 0) {
+        throw std::logic_error(path_ + ": refusing a second value for metric " + row.name + " of trial " +
+                               std::to_string(row.trial) + " at step " + std::to_string(row.step) +
+                               " (the store already holds one from an earlier commit)");
+      }
+      sqlite3_bind_int64(remove.get(), 1, row.trial);
+      sqlite3_bind_text(remove.get(), 2, row.name.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64(remove.get(), 3, row.step);
+      if (sqlite3_step(remove.get()) != SQLITE_DONE) fail("sqlite delete");
+      sqlite3_reset(remove.get());
+    }
     Statement metric(db_, "INSERT INTO metrics VALUES (?, ?, ?, ?, ?)");
     Statement hyper(db_, "INSERT INTO hyperparameters VALUES (?, ?, ?, ?, ?)");
     Statement event(db_, "INSERT INTO events VALUES (?, ?, ?, ?, ?)");
     for (const auto& row : pending_) {
-      sqlite3_stmt* s = row.table == 0 ? metric.get() : row.table == 1 ? hyper.get() : event.get();
+      sqlite3_stmt* s = row.table == 1 ? hyper.get() : row.table == 2 ? event.get() : metric.get();
       sqlite3_bind_int64(s, 1, row.trial);
       sqlite3_bind_int64(s, 2, row.step);
       sqlite3_bind_text(s, 3, row.name.c_str(), -1, SQLITE_TRANSIENT);
@@ -144,7 +182,7 @@ void RunStore::commit() {
         sqlite3_bind_null(s, 4);  // SQLite has no NaN; a missing value reads back as NaN
       }
       sqlite3_bind_double(s, 5, wall);
-      if (sqlite3_step(s) != SQLITE_DONE) throw std::runtime_error(sqlite3_errmsg(db_));
+      if (sqlite3_step(s) != SQLITE_DONE) fail("sqlite insert");
       sqlite3_reset(s);
     }
     Statement trial(db_, "INSERT OR REPLACE INTO trials VALUES (?, ?, ?, ?, ?, ?, ?)");
@@ -156,18 +194,18 @@ void RunStore::commit() {
       if (std::isfinite(row.score)) sqlite3_bind_double(trial.get(), 5, row.score); else sqlite3_bind_null(trial.get(), 5);
       sqlite3_bind_text(trial.get(), 6, row.status.c_str(), -1, SQLITE_TRANSIENT);
       sqlite3_bind_double(trial.get(), 7, wall);
-      if (sqlite3_step(trial.get()) != SQLITE_DONE) throw std::runtime_error(sqlite3_errmsg(db_));
+      if (sqlite3_step(trial.get()) != SQLITE_DONE) fail("sqlite insert");
       sqlite3_reset(trial.get());
     }
     for (const auto& [key, value] : pending_meta_) {
       Statement meta(db_, "INSERT OR REPLACE INTO meta VALUES (?, ?)");
       sqlite3_bind_text(meta.get(), 1, key.c_str(), -1, SQLITE_TRANSIENT);
       sqlite3_bind_text(meta.get(), 2, value.c_str(), -1, SQLITE_TRANSIENT);
-      if (sqlite3_step(meta.get()) != SQLITE_DONE) throw std::runtime_error(sqlite3_errmsg(db_));
+      if (sqlite3_step(meta.get()) != SQLITE_DONE) fail("sqlite insert");
     }
     exec("COMMIT");
   } catch (...) {
-    exec("ROLLBACK");
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);  // best effort: a failed COMMIT may have ended it
     throw;
   }
   pending_.clear();
@@ -185,7 +223,7 @@ void RunStore::truncate_after(std::int64_t trial, std::int64_t step) {
     Statement s(db_, (std::string("DELETE FROM ") + table + " WHERE trial = ? AND step > ?").c_str());
     sqlite3_bind_int64(s.get(), 1, trial);
     sqlite3_bind_int64(s.get(), 2, step);
-    sqlite3_step(s.get());
+    if (sqlite3_step(s.get()) != SQLITE_DONE) fail("sqlite delete");
   }
 }
 
@@ -193,7 +231,7 @@ void RunStore::set_meta(const std::string& key, const std::string& value) {
   Statement s(db_, "INSERT OR REPLACE INTO meta VALUES (?, ?)");
   sqlite3_bind_text(s.get(), 1, key.c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(s.get(), 2, value.c_str(), -1, SQLITE_TRANSIENT);
-  if (sqlite3_step(s.get()) != SQLITE_DONE) throw std::runtime_error(sqlite3_errmsg(db_));
+  if (sqlite3_step(s.get()) != SQLITE_DONE) fail("sqlite insert");
 }
 
 std::string RunStore::meta(const std::string& key) const {
@@ -215,12 +253,19 @@ std::vector<MetricRow> RunStore::metrics(std::int64_t trial, const std::string& 
     MetricRow row;
     row.trial = sqlite3_column_int64(s.get(), 0);
     row.step = sqlite3_column_int64(s.get(), 1);
-    row.name = reinterpret_cast<const char*>(sqlite3_column_text(s.get(), 2));
+    row.name = column_text(s.get(), 2);
     row.value = sqlite3_column_type(s.get(), 3) == SQLITE_NULL ? std::nan("")
                                                                 : sqlite3_column_double(s.get(), 3);
     rows.push_back(std::move(row));
   }
   return rows;
+}
+
+std::int64_t RunStore::last_step(std::int64_t trial) const {
+  Statement s(db_, "SELECT MAX(step) FROM metrics WHERE trial = ?");
+  sqlite3_bind_int64(s.get(), 1, trial);
+  if (sqlite3_step(s.get()) != SQLITE_ROW || sqlite3_column_type(s.get(), 0) == SQLITE_NULL) return -1;
+  return sqlite3_column_int64(s.get(), 0);
 }
 
 std::int64_t RunStore::count_events(const std::string& kind) const {
@@ -257,8 +302,12 @@ void RunStore::export_csv(const std::string& path) const {
       }
       out << '\n';
     }
+    out.flush();
+    if (!out) throw UserError(tmp + ": cannot write the metrics CSV: " + std::strerror(errno));
   }
-  std::rename(tmp.c_str(), path.c_str());
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    throw UserError(path + ": cannot replace the metrics CSV: " + std::strerror(errno));
+  }
 }
 
 }  // namespace graybox::core

@@ -1,6 +1,11 @@
 // RunStore: the run's SQLite file (metrics per step, hyperparameter changes, events). Writes go
 // in one transaction per call to commit(), with the write-ahead log on, so a run killed at any
-// moment leaves a file that opens and holds every committed step.
+// moment leaves a file that opens and holds every committed step. A commit may not add a value
+// for a (trial, step, name) that an earlier commit recorded (std::logic_error: two writers, or a
+// run that restarted without truncating), except to fill a missing one (NaN, e.g. the score of
+// an interval that diverged and was trained again); one commit may hold several (episodes that
+// end at the same step).
+// A write the disk refuses (full, read-only, I/O error) is a UserError naming the file.
 #pragma once
 
 #include <cstdint>
@@ -31,6 +36,9 @@ class RunStore {
 
   // Buffered until commit().
   void add_metric(std::int64_t trial, std::int64_t step, const std::string& name, double value);
+  // Like add_metric, but replaces a value already recorded there (a figure recomputed on
+  // purpose, such as the final evaluation of a run that is resumed after it finished).
+  void set_metric(std::int64_t trial, std::int64_t step, const std::string& name, double value);
   void add_hyperparameter(std::int64_t trial, std::int64_t step, const std::string& name,
                           double value);
   void add_event(std::int64_t trial, std::int64_t step, const std::string& kind,
@@ -48,6 +56,8 @@ class RunStore {
   std::string meta(const std::string& key) const;
 
   std::vector<MetricRow> metrics(std::int64_t trial = -1, const std::string& name = "") const;
+  // The largest step with a metric of `trial`, or -1 if it has none.
+  std::int64_t last_step(std::int64_t trial) const;
   std::int64_t count_events(const std::string& kind) const;
 
   // Tuning trials: one row per trial, replaced as the trial advances.
@@ -68,10 +78,11 @@ class RunStore {
 
  private:
   void exec(const std::string& sql) const;
+  [[noreturn]] void fail(const std::string& what) const;  // the current SQLite error
   std::string path_;
   sqlite3* db_ = nullptr;
   struct Pending {
-    int table;  // 0 metrics, 1 hyperparameters, 2 events
+    int table;  // 0 metrics, 1 hyperparameters, 2 events, 3 a metric that replaces
     std::int64_t trial, step;
     std::string name;
     double value;

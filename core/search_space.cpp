@@ -6,6 +6,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/config.hpp"
 #include "core/config_schema.hpp"
 #include "core/error.hpp"
 #include "core/yaml.hpp"
@@ -54,6 +55,40 @@ double from_unit(const Dimension& d, double u) {
   return std::clamp(v, d.low, d.high);
 }
 
+// A dimension against the schema of the key it sets: its kind must suit the key's type, and
+// every value it can take must be one the key accepts.
+void check_against_key(const Dimension& d, const ConfigField& key, const YAML::Node& spec, const std::string& file) {
+  const std::string field = "search_space." + d.name;
+  const std::string at = where(file, spec);
+  const std::string range = describe_range(key);
+  const std::string allowed = "the key " + d.name + " is " + field_type_name(key.type) +
+                              (range.empty() ? std::string() : " " + range);
+  if (d.type == DimensionType::kFloat || d.type == DimensionType::kInt) {
+    if (key.type != FieldType::kFloat && key.type != FieldType::kInt) {
+      throw ConfigError(at + ": " + field + ": a " + (d.type == DimensionType::kFloat ? "float" : "int") +
+                        " dimension, but " + allowed + " (use categorical or fixed)");
+    }
+    if (key.type == FieldType::kInt && d.type == DimensionType::kFloat) {
+      throw ConfigError(at + ": " + field + ": a float dimension, but " + allowed + " (use type: int)");
+    }
+    for (const char* end : {"low", "high"}) {
+      const std::string problem = check_value(key, format_number(std::string(end) == "low" ? d.low : d.high));
+      if (!problem.empty()) {
+        throw ConfigError(where(file, spec[end]) + ": " + field + "." + end + ": " + problem + " for " + d.name);
+      }
+    }
+    return;
+  }
+  if (key.type == FieldType::kIntList) return;  // list values are checked when a trial's config loads
+  for (std::size_t i = 0; i < d.choices.size(); ++i) {
+    const std::string problem = check_value(key, d.choices[i]);
+    if (!problem.empty()) {
+      const YAML::Node node = d.type == DimensionType::kCategorical ? spec["choices"][i] : spec["value"] ? spec["value"] : spec;
+      throw ConfigError(where(file, node) + ": " + field + ": " + problem + " (" + allowed + ")");
+    }
+  }
+}
+
 }  // namespace
 
 std::size_t Dimension::cardinality() const {
@@ -77,6 +112,7 @@ SearchSpace SearchSpace::from_yaml(const YAML::Node& node, const std::string& fi
     throw ConfigError(where(file, node) + ": search_space: expected a mapping of config keys to dimensions");
   }
   std::vector<Dimension> dims;
+  std::vector<std::string> conditions;  // where each dimension's condition (or the dimension) is
   for (auto it = node.begin(); it != node.end(); ++it) {
     Dimension d;
     d.name = it->first.Scalar();
@@ -91,6 +127,8 @@ SearchSpace SearchSpace::from_yaml(const YAML::Node& node, const std::string& fi
     if (spec.IsScalar()) {  // a plain value: fixed
       d.type = DimensionType::kFixed;
       d.choices = {spec.Scalar()};
+      if (const ConfigField* key = keys ? keys->find(d.name) : nullptr) check_against_key(d, *key, spec, file);
+      conditions.push_back(at);
       dims.push_back(std::move(d));
       continue;
     }
@@ -152,6 +190,8 @@ SearchSpace SearchSpace::from_yaml(const YAML::Node& node, const std::string& fi
       d.parent = cond["parent"].Scalar();
       for (const auto& v : cond["values"]) d.parent_values.push_back(v.Scalar());
     }
+    if (const ConfigField* key = keys ? keys->find(d.name) : nullptr) check_against_key(d, *key, spec, file);
+    conditions.push_back(spec["condition"] ? where(file, spec["condition"]) : at);
     dims.push_back(std::move(d));
   }
   // A condition's parent must be an earlier categorical dimension.
@@ -162,7 +202,7 @@ SearchSpace SearchSpace::from_yaml(const YAML::Node& node, const std::string& fi
       if (dims[j].name == dims[i].parent && dims[j].type == DimensionType::kCategorical) found = true;
     }
     if (!found) {
-      throw ConfigError(file + ": search_space." + dims[i].name + ".condition: parent '" + dims[i].parent +
+      throw ConfigError(conditions[i] + ": search_space." + dims[i].name + ".condition: parent '" + dims[i].parent +
                         "' must be a categorical dimension listed before it");
     }
   }

@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <numeric>
 #include <sstream>
 
@@ -26,6 +28,32 @@ std::vector<std::int64_t> shuffled_indices(std::int64_t n, std::uint64_t seed) {
   rng.shuffle(order.begin(), order.end());
   return order;
 }
+
+// "0x1f 0x8b ..." for the first bytes of a file, for messages about binary content.
+std::string first_bytes(const std::string& bytes) {
+  std::string out;
+  for (std::size_t i = 0; i < bytes.size() && i < 4; ++i) {
+    char hex[8];
+    std::snprintf(hex, sizeof(hex), "%s0x%02x", i ? " " : "", static_cast<unsigned>(static_cast<unsigned char>(bytes[i])));
+    out += hex;
+  }
+  return out.empty() ? "nothing" : out;
+}
+
+bool is_text(const std::string& s) {
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u == '\t' || (u >= 0x20 && u < 0x7f);
+  });
+}
+
+// What sklearn's loaders give for each shipped set: features per example and classes.
+struct SklearnShape {
+  const char* name;
+  std::int64_t features;
+  int classes;
+};
+constexpr SklearnShape kSklearnShapes[] = {{"digits", 64, 10}, {"iris", 4, 3}, {"wine", 13, 3}, {"breast_cancer", 30, 2}};
 
 }  // namespace
 
@@ -54,6 +82,15 @@ Dataset Dataset::subset(const std::vector<std::int64_t>& indices) const {
 std::string read_maybe_gzip(const std::string& path) {
   if (!std::filesystem::is_regular_file(path)) {
     throw core::UserError(path + ": cannot open the data file (is the package that ships it installed?)");
+  }
+  if (path.size() > 3 && path.compare(path.size() - 3, 3, ".gz") == 0) {
+    std::ifstream in(path, std::ios::binary);
+    std::string magic(4, '\0');
+    in.read(magic.data(), 4);
+    magic.resize(static_cast<std::size_t>(in.gcount()));
+    if (magic.size() < 2 || magic[0] != '\x1f' || magic[1] != '\x8b') {
+      throw core::UserError(path + ": not a gzip file (it starts with " + first_bytes(magic) + ", gzip with 0x1f 0x8b)");
+    }
   }
   gzFile file = gzopen(path.c_str(), "rb");  // reads plain files unchanged
   if (!file) throw core::UserError(path + ": cannot open the data file");
@@ -134,6 +171,10 @@ Dataset load_sklearn_csv(const std::string& path, const std::string& name) {
   const auto fail = [&](const std::string& why) {
     throw core::UserError(path + ":" + std::to_string(line_number) + ": " + why);
   };
+  // A cell for a message: binary bytes are described, never printed.
+  const auto shown = [](const std::string& cell) {
+    return is_text(cell) ? "'" + cell + "'" : "a cell of binary bytes (" + first_bytes(cell) + "; not a CSV file?)";
+  };
   while (std::getline(in, line)) {
     ++line_number;
     if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -159,13 +200,13 @@ Dataset load_sklearn_csv(const std::string& path, const std::string& name) {
     for (std::int64_t c = 0; c + 1 < width; ++c) {
       char* end = nullptr;
       const float v = std::strtof(cells[static_cast<std::size_t>(c)].c_str(), &end);
-      if (end == cells[static_cast<std::size_t>(c)].c_str() || !std::isfinite(v)) fail("'" + cells[static_cast<std::size_t>(c)] + "' is not a number");
+      if (end == cells[static_cast<std::size_t>(c)].c_str() || !std::isfinite(v)) fail(shown(cells[static_cast<std::size_t>(c)]) + " is not a number");
       d.x.push_back(v);
     }
     char* end = nullptr;
     const std::string& label_text = cells.back();
     const long label = std::strtol(label_text.c_str(), &end, 10);
-    if (end == label_text.c_str() || *end != '\0' || label < 0 || label > 100000) fail("the label '" + label_text + "' is not a class index");
+    if (end == label_text.c_str() || *end != '\0' || label < 0 || label > 100000) fail("the label " + shown(label_text) + " is not a class index");
     d.y.push_back(label);
   }
   if (d.y.empty()) throw core::UserError(path + ": no data rows");
@@ -175,6 +216,19 @@ Dataset load_sklearn_csv(const std::string& path, const std::string& name) {
   }
   d.shape = {width - 1};
   d.num_classes = static_cast<int>(*std::max_element(d.y.begin(), d.y.end()) + 1);
+  for (const auto& known : kSklearnShapes) {
+    if (name != known.name) continue;
+    if (width - 1 != known.features) {
+      throw core::UserError(path + ": rows of " + std::to_string(width - 1) + " features and a label; " + name + " has " +
+                            std::to_string(known.features) + " features (" + std::to_string(known.features + 1) +
+                            " columns)");
+    }
+    if (d.num_classes > known.classes) {
+      throw core::UserError(path + ": a label " + std::to_string(d.num_classes - 1) + "; " + name + " has classes 0-" +
+                            std::to_string(known.classes - 1));
+    }
+    d.num_classes = known.classes;
+  }
   return d;
 }
 
@@ -190,7 +244,12 @@ Split split_dataset(const Dataset& all, double val_fraction, double test_fractio
   const auto order = shuffled_indices(all.size(), seed);
   const auto n_test = static_cast<std::int64_t>(std::llround(test_fraction * static_cast<double>(all.size())));
   const auto n_val = static_cast<std::int64_t>(std::llround(val_fraction * static_cast<double>(all.size())));
-  if (n_test + n_val >= all.size()) throw std::invalid_argument("the validation and test fractions leave no training data");
+  if (n_test + n_val >= all.size()) {
+    std::ostringstream msg;
+    msg << "data.val_fraction (" << val_fraction << ") and data.test_fraction (" << test_fraction << ") leave none of "
+        << all.name << "'s " << all.size() << " examples for training (their sum must be below 1)";
+    throw core::UserError(msg.str());
+  }
   Split s;
   s.test = all.subset({order.begin(), order.begin() + n_test});
   s.val = all.subset({order.begin() + n_test, order.begin() + n_test + n_val});
@@ -201,7 +260,12 @@ Split split_dataset(const Dataset& all, double val_fraction, double test_fractio
 Split split_train_val(const Dataset& train, Dataset test, double val_fraction, std::uint64_t seed) {
   const auto order = shuffled_indices(train.size(), seed);
   const auto n_val = static_cast<std::int64_t>(std::llround(val_fraction * static_cast<double>(train.size())));
-  if (n_val >= train.size()) throw std::invalid_argument("the validation fraction leaves no training data");
+  if (n_val >= train.size()) {
+    std::ostringstream msg;
+    msg << "data.val_fraction (" << val_fraction << ") leaves none of " << train.name << "'s " << train.size()
+        << " training examples for training";
+    throw core::UserError(msg.str());
+  }
   Split s;
   s.val = train.subset({order.begin(), order.begin() + n_val});
   s.train = train.subset({order.begin() + n_val, order.end()});

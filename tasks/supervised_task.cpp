@@ -36,8 +36,8 @@ void add_supervised_schema(core::ConfigSchema& s) {
   s.add_float("data.teacher.label_noise", 0.0, "teacher_student: fraction of labels replaced at random", 0.0, 1.0);
 
   s.add_string("model.type", "mlp", "the network", {"mlp", "cnn"});
-  s.add_int_list("model.widths", "[256]", "hidden widths of the fully connected layers", 1);
-  s.add_int_list("model.channels", "[16, 32]", "cnn: channels of each 3x3 conv + 2x2 max-pool block", 1);
+  s.add_int_list("model.widths", "[256]", "hidden widths of the fully connected layers", 1, 65536);
+  s.add_int_list("model.channels", "[16, 32]", "cnn: channels of each 3x3 conv + 2x2 max-pool block", 1, 4096);
   s.add_string("model.activation", "relu", "activation", {"relu", "tanh", "gelu", "elu"});
   s.add_float("model.dropout", 0.0, "dropout after each hidden fully connected layer", 0.0, 0.95);
   s.add_bool("model.batch_norm", false, "batch norm after each hidden layer (before the activation)");

@@ -14,61 +14,14 @@
 #include <nlohmann/json.hpp>
 
 #include "core/files.hpp"
+#include "tests/apps/cli.hpp"
 #include "core/run_store.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-struct Result {
-  int code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-Result run(const std::string& args) {
-  const std::string command = std::string(GRAYBOX_BIN) + " " + args + " 2>&1";
-  Result result;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (!pipe) return result;
-  std::array<char, 4096> buffer{};
-  while (std::fgets(buffer.data(), buffer.size(), pipe)) result.output += buffer.data();
-  const int status = ::pclose(pipe);
-  result.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
-
-class Cli : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = (fs::temp_directory_path() /
-            ("graybox_cli_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) +
-             "_" + std::to_string(::getpid()))).string();
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string write(const std::string& name, const std::string& text) {
-    const std::string path = dir_ + "/" + name;
-    std::ofstream(path) << text;
-    return path;
-  }
-  std::string dir_;
-};
-
-const char* kTinyConfig =
-    "seed: 3\n"
-    "total_steps: 1024\n"
-    "env:\n"
-    "  id: InvertedPendulum-v5\n"
-    "  num_envs: 2\n"
-    "agent:\n"
-    "  num_steps: 128\n"
-    "  num_minibatches: 4\n"
-    "  update_epochs: 2\n"
-    "checkpoint:\n"
-    "  interval: 512\n"
-    "eval:\n"
-    "  episodes: 2\n";
+using namespace graybox_cli_test;
 
 TEST_F(Cli, Version) {
   const Result r = run("--version");

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 
 namespace graybox::core {
@@ -151,6 +152,72 @@ TEST(Config, ResolvedYamlReloadsToTheSameValues) {
   EXPECT_EQ(again.get_string("env.id"), "InvertedPendulum-v5");
   EXPECT_DOUBLE_EQ(again.open_values("env.").at("ctrl_cost_weight"), 0.25);
   EXPECT_NE(yaml.find("# lr"), std::string::npos) << yaml;  // docs are written as comments
+}
+
+// Issue 11 item 14: a whole number too large for an integer key is "out of range", like any
+// other bound, not "expected an integer" (while 2e3 is accepted).
+TEST(Config, AHugeWholeNumberIsOutOfRangeNotANonInteger) {
+  std::string e = error_of("", {"total_steps=1e30"});
+  EXPECT_NE(e.find("total_steps"), std::string::npos) << e;
+  EXPECT_NE(e.find("out of range"), std::string::npos) << e;
+  EXPECT_EQ(e.find("expected an integer"), std::string::npos) << e;
+  e = error_of("", {"seed=1e30"});  // no upper bound in the schema
+  EXPECT_NE(e.find("out of range"), std::string::npos) << e;
+  EXPECT_NE(error_of("", {"total_steps=2.5"}).find("expected an integer"), std::string::npos);
+  EXPECT_EQ(error_of("", {"total_steps=2e3"}), "");
+}
+
+// Issue 11 item 10: a directory given as the config file is an error naming it.
+TEST(Config, ADirectoryIsNotAConfigFile) {
+  const ConfigSchema schema = small_schema();
+  const std::string dir = ::testing::TempDir();
+  try {
+    Config::load(dir, schema);
+    FAIL() << "a directory loaded as a config";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("is a directory"), std::string::npos) << e.what();
+  }
+}
+
+// Issue 11 item 3: list elements have an upper bound too.
+TEST(Config, ListElementsHaveAnUpperBound) {
+  ConfigSchema s;
+  s.add_int_list("widths", "[64]", "widths", 1, 4096);
+  EXPECT_NO_THROW(Config::parse("widths: [4096]\n", "cfg.yaml", s));
+  try {
+    Config::parse("widths: [100000000]\n", "cfg.yaml", s);
+    FAIL() << "an oversized layer passed";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("cfg.yaml:1:1: widths: value 100000000 is out of range"), std::string::npos)
+        << e.what();
+  }
+}
+
+// Issue 11 item 15: one rule for paths: relative to the file that names them; --set ones
+// relative to the working directory; stored absolute so a resolved config reloads anywhere.
+TEST(Config, RelativePathsAreRelativeToTheFileThatNamesThem) {
+  namespace fs = std::filesystem;
+  ConfigSchema s;
+  s.add_path("model", "a model file");
+  s.add_string("other", "", "a plain string");
+  s.add_string("env.model_path", "", "declared elsewhere as a string");
+  s.mark_paths({"env.model_path"});
+  const fs::path dir = fs::path(::testing::TempDir()) / "graybox_config_paths";
+  fs::create_directories(dir / "sub");
+  const std::string file = (dir / "sub" / "c.yaml").string();
+  std::ofstream(file) << "model: m.xml\nother: m.xml\nenv:\n  model_path: ../x/n.xml\n";
+  const Config c = Config::load(file, s);
+  EXPECT_EQ(c.get_string("model"), (dir / "sub" / "m.xml").string());
+  EXPECT_EQ(c.get_string("env.model_path"), (dir / "x" / "n.xml").string());
+  EXPECT_EQ(c.get_string("other"), "m.xml");
+  const Config o = Config::load(file, s, {"model=rel/m.xml"});
+  EXPECT_EQ(o.get_string("model"), (fs::current_path() / "rel" / "m.xml").string());
+  // The resolved YAML holds the absolute path, so it reloads to the same file from elsewhere.
+  const std::string moved = (dir / "resolved.yaml").string();
+  std::ofstream(moved) << c.to_yaml();
+  EXPECT_EQ(Config::load(moved, s).get_string("model"), c.get_string("model"));
+  EXPECT_THROW(s.mark_paths({"nope"}), std::logic_error);
+  fs::remove_all(dir);
 }
 
 TEST(ConfigSchema, EditDistance) {
