@@ -290,7 +290,7 @@ int tune_command(const TuneOptions& options) {
   Outcome o;
   o.algorithm = controller->name();
   for (const auto& r : runner.history()) o.trials = std::max(o.trials, r.trial + 1);
-  o.total_steps = runner.total_units() * factory->unit();
+  o.total_steps = runner.total_steps();
   o.total_units = runner.total_units();
   o.wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   o.controller_seconds = runner.controller_seconds();
