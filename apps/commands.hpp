@@ -47,6 +47,8 @@ core::ConfigSchema train_schema();
 int train_command(const TrainOptions& options);
 int eval_command(const EvalOptions& options);
 int envs_command(bool json);
+// Every config key of `command`'s schema (train, fit or tune; "" for all three).
+int keys_command(const std::string& command, bool json);
 // The best member's ancestry in a pbt/pb2 tune run; writes lineage.json, lineage.dot and
 // schedules/best.yaml into the run directory.
 int lineage_command(const std::string& run_dir, bool json);

@@ -46,8 +46,10 @@ int main(int argc, char** argv) {
   fit_cmd->add_flag("--quiet", fit.quiet, "no progress line");
 
   apps::EvalOptions eval;
-  auto* eval_cmd = app.add_subcommand("eval", "evaluate a run's last checkpoint with deterministic actions");
-  eval_cmd->footer("Example:\n  graybox eval runs/pendulum --episodes 20 --json");
+  auto* eval_cmd = app.add_subcommand("eval", "evaluate a run: a train run's last checkpoint (deterministic episodes), a fit run's "
+                                               "test figures, a tune or PBT run's best trial or member");
+  eval_cmd->footer("Example:\n  graybox eval runs/pendulum --episodes 20 --json\n  graybox eval runs/digits\n"
+                   "  graybox eval runs/ppo_idp_bohb-20260101-120000");
   eval_cmd->add_option("run_dir", eval.run_dir, "the run directory")->required();
   eval_cmd->add_option("--episodes", eval.episodes, "episodes to run (default 10)")->check(CLI::Range(1, 100000));
   eval_cmd->add_flag("--json", eval.json, "print JSON");
@@ -77,6 +79,13 @@ int main(int argc, char** argv) {
       "  graybox train configs/train/inverted_double_pendulum_ppo.yaml --set replay.file=runs/pbt-quick/schedules/best.yaml");
   lineage_cmd->add_option("run_dir", lineage_dir, "the tune run directory")->required();
   lineage_cmd->add_flag("--json", lineage_json, "print JSON");
+
+  std::string keys_of;
+  bool keys_json = false;
+  auto* keys_cmd = app.add_subcommand("keys", "list the config keys of train, fit or tune: type, default, range, doc");
+  keys_cmd->footer("Example:\n  graybox keys train\n  graybox keys tune --json");
+  keys_cmd->add_option("command", keys_of, "train, fit or tune (default: all three)");
+  keys_cmd->add_flag("--json", keys_json, "print JSON");
 
   bool envs_json = false;
   auto* envs_cmd = app.add_subcommand("envs", "list the registered environments");
@@ -109,6 +118,7 @@ int main(int argc, char** argv) {
     if (*fit_cmd) return apps::fit_command(fit);
     if (*eval_cmd) return apps::eval_command(eval);
     if (*envs_cmd) return apps::envs_command(envs_json);
+    if (*keys_cmd) return apps::keys_command(keys_of, keys_json);
     if (*tune_cmd) return apps::tune_command(tune);
     if (*lineage_cmd) return apps::lineage_command(lineage_dir, lineage_json);
   } catch (const core::UserError& e) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <sstream>
+#include <string>
 #include <stdexcept>
 
 namespace graybox::core {
@@ -29,10 +30,16 @@ ConfigField& ConfigSchema::add_int(const std::string& key, long long def, const 
 
 ConfigField& ConfigSchema::add_float(const std::string& key, double def, const std::string& doc,
                                      std::optional<double> min, std::optional<double> max) {
-  std::ostringstream text;
-  text.precision(17);
-  text << def;
-  return add({key, FieldType::kFloat, text.str(), doc, min, max, false, {}, false});
+  // The shortest text that reads back as the same double (3e-4 is "0.0003", not 0.00029999...).
+  std::string shortest;
+  for (int digits = 15; digits <= 17; ++digits) {
+    std::ostringstream text;
+    text.precision(digits);
+    text << def;
+    shortest = text.str();
+    if (std::stod(shortest) == def) break;
+  }
+  return add({key, FieldType::kFloat, shortest, doc, min, max, false, {}, false});
 }
 
 ConfigField& ConfigSchema::add_bool(const std::string& key, bool def, const std::string& doc) {

@@ -1,6 +1,6 @@
 // ConfigSchema: every key a config file may hold, with its type, default, range and a one-line
 // doc. The schema is the single source of truth for validation, `--set`, the resolved
-// config.yaml and `graybox train --help-config`.
+// config.yaml and `graybox keys`.
 #pragma once
 
 #include <optional>

@@ -31,7 +31,7 @@ TEST_F(Cli, Version) {
 }
 
 TEST_F(Cli, EverySubcommandHelpShowsAnExample) {
-  for (const char* sub : {"train", "eval", "envs"}) {
+  for (const char* sub : {"train", "fit", "eval", "tune", "lineage", "envs", "keys"}) {
     const Result r = run(std::string(sub) + " --help");
     EXPECT_EQ(r.code, 0) << sub;
     EXPECT_NE(r.output.find("Example"), std::string::npos) << sub;
@@ -51,6 +51,34 @@ TEST_F(Cli, EnvsListsTheTasksAsJson) {
     }
   }
   EXPECT_TRUE(found);
+}
+
+// Issue 10, "what a new user reaches for": every key, its type, default, range and doc.
+TEST_F(Cli, KeysListsEveryConfigKey) {
+  Result r = run("keys train --json");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto keys = nlohmann::json::parse(r.output);
+  ASSERT_TRUE(keys.contains("train"));
+  EXPECT_FALSE(keys.contains("fit"));
+  bool found = false;
+  for (const auto& k : keys["train"]) {
+    if (k["key"] != "agent.learning_rate") continue;
+    found = true;
+    EXPECT_EQ(k["type"], "float");
+    EXPECT_EQ(k["default"], "0.0003");
+    EXPECT_EQ(k["max"], 1.0);
+    EXPECT_EQ(k["min_exclusive"], true);
+  }
+  EXPECT_TRUE(found) << r.output;
+  r = run("keys");
+  ASSERT_EQ(r.code, 0) << r.output;
+  for (const char* text : {"graybox train keys:", "graybox fit keys:", "graybox tune keys:", "tune.parallel",
+                           "optimizer.lr", "env.model_path", "relative to the file that names it"}) {
+    EXPECT_NE(r.output.find(text), std::string::npos) << text;
+  }
+  r = run("keys bogus");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("not one of: train, fit, tune"), std::string::npos) << r.output;
 }
 
 TEST_F(Cli, UnknownSubcommandOrFlagIsExitCode2) {
@@ -219,6 +247,10 @@ TEST_F(Cli, TuneWritesSummaryBestConfigAndHistory) {
   const auto after = nlohmann::json::parse(graybox::core::read_file(dir_ + "/t/summary.json"));
   EXPECT_EQ(after["best_score"], summary["best_score"]);
   EXPECT_EQ(after["results"], summary["results"]);
+  // A synthetic objective has no checkpoint to evaluate: a clear message.
+  const Result e = run("eval " + dir_ + "/t");
+  EXPECT_EQ(e.code, 2) << e.output;
+  EXPECT_NE(e.output.find("nothing to evaluate"), std::string::npos) << e.output;
 }
 
 TEST_F(Cli, TuneKilledMidExperimentResumesToTheSameResult) {
@@ -294,6 +326,13 @@ TEST_F(Cli, TunedPpoBestConfigTrainsAsASingleRun) {
   const auto retrained = nlohmann::json::parse(graybox::core::read_file(dir_ + "/best/summary.json"));
   EXPECT_EQ(retrained["total_steps"], 768);
   EXPECT_DOUBLE_EQ(retrained["final_return"].get<double>(), summary["best_score"].get<double>());
+  // graybox eval on the tune run evaluates its best trial's checkpoint.
+  const Result e = run("eval " + dir_ + "/t --episodes 2 --json");
+  ASSERT_EQ(e.code, 0) << e.output;
+  const auto eval = nlohmann::json::parse(e.output);
+  EXPECT_EQ(eval["trial"], summary["best_trial"]);
+  EXPECT_EQ(eval["steps"], 768);
+  EXPECT_EQ(eval["returns"].size(), 2u);
 }
 
 // PBT on a supervised task with the interval counted in minibatches: members are perturbed
@@ -324,6 +363,12 @@ TEST_F(Cli, PopulationOnASupervisedTaskPerturbsEveryFewMinibatches) {
   ASSERT_EQ(f.code, 0) << f.output;
   const auto fitted = nlohmann::json::parse(graybox::core::read_file(dir_ + "/replayed/summary.json"));
   EXPECT_EQ(fitted["epochs"].get<double>(), 3.0);
+  // graybox eval on the population run: the best member's test figures.
+  const Result e = run("eval " + dir_ + "/p --json");
+  ASSERT_EQ(e.code, 0) << e.output;
+  const auto eval = nlohmann::json::parse(e.output);
+  EXPECT_EQ(eval["member"], summary["best_member"]);
+  EXPECT_GT(eval["test_accuracy"].get<double>(), 0.0);
 }
 
 TEST_F(Cli, FitTrainsResumesAndRejectsBadData) {
@@ -341,6 +386,12 @@ TEST_F(Cli, FitTrainsResumesAndRejectsBadData) {
   ASSERT_EQ(r.code, 0) << r.output;
   summary = nlohmann::json::parse(graybox::core::read_file(dir_ + "/f/summary.json"));
   EXPECT_EQ(summary["epochs"].get<double>(), 3.0);
+  // graybox eval on a fit run: the test figures of its last checkpoint.
+  const Result e = run("eval " + dir_ + "/f --json");
+  ASSERT_EQ(e.code, 0) << e.output;
+  const auto eval = nlohmann::json::parse(e.output);
+  EXPECT_DOUBLE_EQ(eval["test_accuracy"].get<double>(), summary["test_accuracy"].get<double>());
+  EXPECT_DOUBLE_EQ(eval["test_loss"].get<double>(), summary["test_loss"].get<double>());
   // A corrupt data file is a clear error naming it.
   fs::create_directories(dir_ + "/data");
   std::ofstream(dir_ + "/data/train-images-idx3-ubyte.gz") << "not gzip";
