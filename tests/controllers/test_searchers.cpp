@@ -192,9 +192,8 @@ TEST(Tpe, KeepsTheObservationsOfEachBudgetApart) {
   EXPECT_LT(mean, 0.35);
 }
 
-
 // With parallel > 1 the runner asks for a whole batch before any of it has a result. The GP's
-// points must not coincide (at HEAD they were one expected-improvement maximum four times).
+// points must not coincide (without the constant liar they were one point four times).
 TEST(GpBo, TheProposalsOfABatchAreDistinct) {
   const core::SearchSpace space = core::SearchSpace::from_yaml(YAML::Load(kBraninSpace), "t");
   ControllerOptions o;
