@@ -16,6 +16,11 @@ class RlTrialFactory final : public core::TrialFactory {
   RlTrialFactory(std::string base, std::int64_t unit, std::string metric, int eval_episodes)
       : schema_(train_schema()), base_(std::move(base)), unit_(unit), metric_(std::move(metric)),
         eval_episodes_(eval_episodes) {
+    // tune.budget_unit 0: one rollout of the base config, so that a unit is one whole update.
+    if (unit_ <= 0) {
+      const core::Config base_config = core::Config::load(base_, schema_);
+      unit_ = base_config.get_int("agent.num_steps") * base_config.get_int("env.num_envs");
+    }
     // Fail early, naming the base config's problems.
     agents::ppo_hyperparameters(core::Config::load(base_, schema_));
   }
@@ -39,7 +44,11 @@ class RlTrialFactory final : public core::TrialFactory {
     if (task.diverged()) return std::nan("");  // a diverged trial: rolled back (PBT) or the worst (tuning)
     if (metric_ == "eval_return") return task.evaluate(eval_episodes_).mean;
     const double r = task.recent_return();
-    return std::isfinite(r) ? r : -1e9;  // no finished episode yet: the worst score, not a crash
+    if (!std::isfinite(r)) {
+      throw core::NoScore("no training episode finished in " + std::to_string(task.steps_done()) +
+                          " env steps (a larger tune.min_budget or tune.budget_unit gives the trial time for one)");
+    }
+    return r;
   }
   std::string hyperparameter_name(const std::string& key) const override { return rl_hyperparameter_name(key); }
   std::string metric() const override { return metric_; }

@@ -173,7 +173,7 @@ core::ConfigSchema tune_schema() {
   s.add_int("tune.reduction_factor", 4, "asha: promote the best 1/rf at each rung", 2, 100);
   s.add_int("tune.iterations", 1, "sha, hyperband, bohb: passes over the brackets", 1, 10000);
   s.add_int("tune.budget_unit", 0,
-            "env steps (task rl) or minibatches (task supervised) per budget unit; 0: one env step (rl), one epoch "
+            "env steps (task rl) or minibatches (task supervised) per budget unit; 0: one rollout of the base config (rl), one epoch "
             "(supervised); synthetic tasks count single steps",
             0, 9.0e15);
   s.add_int("tune.parallel", 1, "trials trained side by side (each single-threaded)", 1, 1024);
@@ -218,7 +218,7 @@ int tune_command(const TuneOptions& options) {
   const std::string task = config.get_string("task");
   std::unique_ptr<core::TrialFactory> factory;
   if (task == "rl") {
-    factory = make_rl_trial_factory(base_config_of(config, task), std::max<std::int64_t>(1, config.get_int("tune.budget_unit")),
+    factory = make_rl_trial_factory(base_config_of(config, task), config.get_int("tune.budget_unit"),
                                     config.get_string("tune.metric"), static_cast<int>(config.get_int("tune.eval_episodes")));
   } else if (task == "supervised") {
     factory = make_supervised_trial_factory(base_config_of(config, task), config.get_int("tune.budget_unit"));

@@ -97,6 +97,10 @@ TrialResult TuneRunner::execute(const Job& job) {
     std::ofstream(tmp + "/done") << job.budget << "\n";
     fs::remove_all(dir);
     fs::rename(tmp, dir);
+  } catch (const core::NoScore& e) {
+    result.status = std::string("no score: ") + e.what();
+    result.score = std::nan("");
+    result.loss = INFINITY;
   } catch (const std::exception& e) {
     result.status = std::string("error: ") + e.what();
     result.score = std::nan("");

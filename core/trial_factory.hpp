@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,13 @@
 #include "core/trainable.hpp"
 
 namespace graybox::core {
+
+// Thrown by TrialFactory::score when a trial has no score yet (e.g. no RL episode finished within
+// its budget): reported as such, never as a made-up worst value.
+class NoScore : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 
 class TrialFactory {
  public:
@@ -22,7 +30,8 @@ class TrialFactory {
                                           std::int64_t max_units) const = 0;
   // Trainable steps (env steps, minibatches, ...) per budget unit.
   virtual std::int64_t unit() const = 0;
-  // The task's metric after training, e.g. a mean return or an objective value.
+  // The task's metric after training, e.g. a mean return or an objective value; NaN for a
+  // diverged trial; throws NoScore when the trial has nothing to be scored by yet.
   virtual double score(Trainable& trainable) const = 0;
   virtual std::string metric() const = 0;
   virtual bool maximize() const = 0;

@@ -37,6 +37,7 @@ struct PopulationRunner::Member {
   std::unique_ptr<core::Trainable> snapshot;  // async: the state after its last good interval
   double score = std::nan("");                // the task's metric after the latest interval
   double gain_before = std::nan("");          // PB2: the gain at the start of the interval
+  bool unscored = false;  // the latest interval left nothing to score it by (e.g. no episode ended)
   std::string checkpoint;                     // the last committed checkpoint, relative to the run directory
   // Trainable steps after its latest finished interval, exploit or rollback. Other members read
   // this, never the trainable itself, which another thread may be training (async mode).
@@ -129,15 +130,18 @@ core::Configuration PopulationRunner::new_config(int member, const core::Configu
   return pb2_suggest(space_, recent, running, t, gain, next, rng_);
 }
 
-double PopulationRunner::train_member(Member& m, std::int64_t units) {
+double PopulationRunner::train_member(Member& m, std::int64_t units, bool& unscored) {
   core::NullSink sink;
   const std::int64_t target = std::min(options_.max_budget * factory_.unit(), m.trainable->steps_done() + units * factory_.unit());
   if (m.trainable->steps_done() < target && !m.trainable->finished()) {
     m.trainable->train(target - m.trainable->steps_done(), sink);
   }
   double s = std::nan("");
+  unscored = false;
   try {
     s = factory_.score(*m.trainable);
+  } catch (const core::NoScore&) {
+    unscored = true;  // nothing to rank it by yet: it keeps training, neither copied nor rolled back
   } catch (const std::exception&) {
   }
   return std::isfinite(s) ? s : std::nan("");
@@ -159,7 +163,7 @@ void PopulationRunner::commit(const std::vector<std::string>& obsolete) {
                        {"steps", m->steps}});
     const std::int64_t units = m->steps / factory_.unit();
     store_.upsert_trial({m->id, space_.to_json(m->config), units, std::isfinite(m->score) ? loss_of(m->score) : INFINITY,
-                         m->score, std::isfinite(m->score) ? "ok" : "diverged"});
+                         m->score, std::isfinite(m->score) ? "ok" : m->unscored ? "no score" : "diverged"});
   }
   json lineage = json::array();
   for (const auto& e : lineage_) lineage.push_back(e.to_json());
@@ -263,14 +267,20 @@ void PopulationRunner::run_synchronous(const std::function<bool()>& on_round) {
     for (std::size_t i = 0; i < members_.size(); ++i) before[i] = members_[i]->trainable->steps_done();
     const auto train_start = core::Clock::now();
     std::vector<double> scores(members_.size());
+    std::vector<char> unscored(members_.size(), 0);
     arena.execute([&] {
       tbb::parallel_for(std::size_t{0}, members_.size(),
-                        [&](std::size_t i) { scores[i] = train_member(*members_[i], options_.interval); },
+                        [&](std::size_t i) {
+                          bool none = false;
+                          scores[i] = train_member(*members_[i], options_.interval, none);
+                          unscored[i] = none ? 1 : 0;
+                        },
                         tbb::simple_partitioner());
     });
     train_seconds_ += seconds_since(train_start);
     for (auto& m : members_) {
       m->score = scores[m->id];
+      m->unscored = unscored[m->id] != 0;
       m->steps = m->trainable->steps_done();
     }
     ++round_;
@@ -296,7 +306,7 @@ void PopulationRunner::run_synchronous(const std::function<bool()>& on_round) {
     // Divergence: back to the last good state, then away from the values that diverged (also
     // in the last round: the member then trains that interval again).
     for (auto& m : members_) {
-      if (!std::isfinite(m->score)) rollback(*m);
+      if (!std::isfinite(m->score) && !m->unscored) rollback(*m);
     }
     if (!all_done()) {
       for (const Exploit& x : select_exploits(losses, options_.quantile_fraction, rng_)) {
@@ -405,7 +415,7 @@ void PopulationRunner::after_interval(Member& m, double trained_units) {
   const bool done = now >= options_.max_budget * unit || m.trainable->finished();
   const auto decide_start = core::Clock::now();
   double copy_seconds = 0.0;
-  if (!std::isfinite(m.score) && !done) {
+  if (!std::isfinite(m.score) && !m.unscored && !done) {
     rollback(m);
   } else if (std::isfinite(m.score)) {
     m.snapshot->copy_state_from(*m.trainable);
@@ -441,10 +451,12 @@ void PopulationRunner::run_asynchronous(const std::function<bool()>& on_round) {
     Member& m = *members_[id];
     const std::int64_t before = m.trainable->steps_done();
     const auto t0 = core::Clock::now();
-    const double score = train_member(m, options_.interval);
+    bool unscored = false;
+    const double score = train_member(m, options_.interval, unscored);
     const double trained = static_cast<double>(m.trainable->steps_done() - before) / static_cast<double>(factory_.unit());
     std::lock_guard<std::mutex> lock(mutex_);
     m.score = score;
+    m.unscored = unscored;
     m.steps = m.trainable->steps_done();
     train_seconds_ += seconds_since(t0);
     ++round_;  // before the commit in after_interval, so a resumed run counts the same

@@ -89,7 +89,9 @@ class PopulationRunner {
   double loss_of(double score) const;
   std::set<std::string> tuned_names() const;  // the tuned hyperparameters, by hyperparameter name
   core::Configuration new_config(int member, const core::Configuration& from, double t, double gain);
-  double train_member(Member& m, std::int64_t units);  // trains one interval; returns the score
+  // Trains one interval; returns the score (NaN: diverged, or unscored when the task has
+  // nothing to score it by yet).
+  double train_member(Member& m, std::int64_t units, bool& unscored);
   void save_checkpoint(Member& m, const std::string& tag);
   void commit(const std::vector<std::string>& obsolete);
   void run_synchronous(const std::function<bool()>& on_round);

@@ -1,6 +1,7 @@
 // The population runner on synthetic trainables: lineage consistency, resume equality, NaN
 // rollback, schedule export and replay, async mode.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
@@ -22,7 +23,8 @@ core::SearchSpace branin_space() {
 }
 
 std::string fresh_dir(const std::string& name) {
-  const std::string dir = (fs::temp_directory_path() / ("graybox_pbt_" + name)).string();
+  // The pid keeps two test processes (two build trees, ctest -j) out of each other's way.
+  const std::string dir = (fs::temp_directory_path() / ("graybox_pbt_" + name + "_" + std::to_string(::getpid()))).string();
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;
@@ -288,6 +290,53 @@ TEST(PopulationRunner, DivergedMembersRollBackAndThePopulationSurvives) {
     if (e.kind != "rollback") continue;
     EXPECT_LT(e.donor_step, e.member_step);  // back to an earlier state
     EXPECT_NE(e.old_config, e.new_config);    // and away from the values that diverged
+  }
+}
+
+// Branin, but a member trained for fewer than 12 steps has nothing to be scored by yet (as an RL
+// member before its first episode ends).
+class LateScoreFactory final : public core::TrialFactory {
+ public:
+  LateScoreFactory() : inner_(tasks::make_synthetic_factory("branin")) {}
+  const core::ConfigSchema& schema() const override { return inner_->schema(); }
+  std::unique_ptr<core::Trainable> make(const std::vector<std::string>& o, std::uint64_t seed,
+                                        std::int64_t max_units) const override {
+    return inner_->make(o, seed, max_units);
+  }
+  std::int64_t unit() const override { return 1; }
+  double score(core::Trainable& t) const override {
+    if (t.steps_done() < 12) throw core::NoScore("no episode yet");
+    return inner_->score(t);
+  }
+  std::string metric() const override { return "objective"; }
+  bool maximize() const override { return false; }
+  std::string config_yaml(const std::vector<std::string>& o, std::uint64_t s, std::int64_t m) const override {
+    return inner_->config_yaml(o, s, m);
+  }
+
+ private:
+  std::unique_ptr<core::TrialFactory> inner_;
+};
+
+// An unscored member is neither rolled back (it did not diverge) nor ranked; it trains on.
+TEST(PopulationRunner, MembersWithNoScoreYetTrainOnUnrankedAndAreNotRolledBack) {
+  for (const bool synchronous : {true, false}) {
+    const LateScoreFactory factory;
+    const core::SearchSpace space = branin_space();
+    const std::string dir = fresh_dir(synchronous ? "late_sync" : "late_async");
+    core::RunStore store(dir + "/store.sqlite");
+    PbtOptions o = options();
+    o.synchronous = synchronous;
+    PopulationRunner runner(o, space, factory, store, dir, 4);
+    runner.run();
+    EXPECT_EQ(store.count_events("rollback"), 0) << synchronous;
+    EXPECT_GT(store.count_events("exploit"), 0) << synchronous;
+    for (const auto& e : runner.lineage()) {
+      if (e.kind == "exploit") {
+        EXPECT_GE(e.member_step, 12) << synchronous;
+      }
+    }
+    for (int i = 0; i < runner.size(); ++i) EXPECT_EQ(runner.steps(i), 60) << synchronous;
   }
 }
 
