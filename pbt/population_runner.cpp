@@ -294,7 +294,7 @@ void PopulationRunner::run_synchronous(const std::function<bool()>& on_round) {
       total_units_ += now - before[m->id];
       const json config = json::parse(space_.to_json(m->config));
       history_.push_back({m->id, now, m->score, config});
-      store_.add_metric(m->id, now, "pbt/score", m->score);
+      store_.set_metric(m->id, now, "pbt/score", m->score);  // a member that went back trains a step again
       const double gain = factory_.maximize() ? m->score : -m->score;
       if (std::isfinite(gain) && std::isfinite(m->gain_before) && trained > 0) {
         pb2_data_.push_back({static_cast<double>(now) / static_cast<double>(unit), m->gain_before, m->config,
@@ -405,7 +405,7 @@ void PopulationRunner::after_interval(Member& m, double trained_units) {
   const std::int64_t now = m.trainable->steps_done();
   total_units_ += static_cast<std::int64_t>(trained_units * static_cast<double>(unit));
   history_.push_back({m.id, now, m.score, json::parse(space_.to_json(m.config))});
-  store_.add_metric(m.id, now, "pbt/score", m.score);
+  store_.set_metric(m.id, now, "pbt/score", m.score);  // a member that went back trains a step again
   const double gain = factory_.maximize() ? m.score : -m.score;
   if (std::isfinite(gain) && std::isfinite(m.gain_before) && trained_units > 0) {
     pb2_data_.push_back({static_cast<double>(now) / static_cast<double>(unit), m.gain_before, m.config,
