@@ -20,6 +20,7 @@
 #include "core/files.hpp"
 #include "core/progress.hpp"
 #include "core/run_store.hpp"
+#include "core/store_sink.hpp"
 #include "core/version.hpp"
 #include "tasks/supervised_task.hpp"
 
@@ -27,23 +28,6 @@ namespace fs = std::filesystem;
 
 namespace graybox::apps {
 namespace {
-
-class FitSink : public core::MetricSink {
- public:
-  explicit FitSink(core::RunStore& store) : store_(store) {}
-  void metric(std::int64_t step, const std::string& name, double value) override {
-    store_.add_metric(0, step, name, value);
-    if (name == "val/accuracy") last_val_accuracy = value;
-  }
-  void event(std::int64_t step, const std::string& kind, const std::string& detail) override {
-    store_.add_event(0, step, kind, detail);
-    std::fprintf(stderr, "\n[step %lld] %s: %s\n", static_cast<long long>(step), kind.c_str(), detail.c_str());
-  }
-  double last_val_accuracy = std::nan("");
-
- private:
-  core::RunStore& store_;
-};
 
 nlohmann::json number_or_null(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(); }
 
@@ -101,7 +85,7 @@ int fit_command(const TrainOptions& options) {
   store.commit();
 
   install_stop_handlers();
-  FitSink sink(store);
+  core::StoreSink sink(store);
   core::ProgressLine progress(task.total_steps(), !options.quiet, "val accuracy", 4);
   progress.start(task.steps_done());
   const auto started = std::chrono::steady_clock::now();
@@ -119,11 +103,11 @@ int fit_command(const TrainOptions& options) {
     task.train(std::min(chunk, until - task.steps_done()), sink);
     store.commit();
     if (task.steps_done() % interval == 0 || task.finished()) run->write_checkpoint(task.steps_done(), save, keep);
-    progress.update(task.steps_done(), sink.last_val_accuracy);
+    progress.update(task.steps_done(), sink.last("val/accuracy"));
   }
   run->write_checkpoint(task.steps_done(), save, keep);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  progress.finish(task.steps_done(), sink.last_val_accuracy);
+  progress.finish(task.steps_done(), sink.last("val/accuracy"));
 
   nlohmann::json summary = run->read_summary();
   summary["data"] = task_config.data.name;

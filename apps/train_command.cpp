@@ -17,6 +17,7 @@
 #include "core/files.hpp"
 #include "core/progress.hpp"
 #include "core/run_store.hpp"
+#include "core/store_sink.hpp"
 #include "envs/env.hpp"
 #include "pbt/lineage.hpp"
 #include "tasks/rl_task.hpp"
@@ -24,25 +25,6 @@
 namespace fs = std::filesystem;
 
 namespace graybox::apps {
-namespace {
-
-// Buffers metrics into the run store; committed once per iteration.
-class StoreSink : public core::MetricSink {
- public:
-  explicit StoreSink(core::RunStore& store) : store_(store) {}
-  void metric(std::int64_t step, const std::string& name, double value) override {
-    store_.add_metric(0, step, name, value);
-  }
-  void event(std::int64_t step, const std::string& kind, const std::string& detail) override {
-    store_.add_event(0, step, kind, detail);
-    std::fprintf(stderr, "\n[step %lld] %s: %s\n", static_cast<long long>(step), kind.c_str(), detail.c_str());
-  }
-
- private:
-  core::RunStore& store_;
-};
-
-}  // namespace
 
 core::ConfigSchema train_schema() {
   core::ConfigSchema schema;
@@ -108,7 +90,7 @@ int train_command(const TrainOptions& options) {
   store.commit();
 
   install_stop_handlers();
-  StoreSink sink(store);
+  core::StoreSink sink(store);  // committed once per iteration
   core::ProgressLine progress(task_config.total_steps, !options.quiet);
   const std::int64_t start_step = task.steps_done();
   progress.start(start_step);

@@ -9,17 +9,12 @@
 #include <fstream>
 
 #include "core/error.hpp"
+#include "core/timing.hpp"
 
 namespace fs = std::filesystem;
 
 namespace graybox::controllers {
-namespace {
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-}  // namespace
+using core::seconds_since;
 
 TuneRunner::TuneRunner(Controller& controller, const core::TrialFactory& factory, core::RunStore& store,
                        std::string dir, std::uint64_t seed, std::int64_t max_units, int parallel)
@@ -66,7 +61,7 @@ bool TuneRunner::resume() {
 }
 
 TrialResult TuneRunner::execute(const Job& job) {
-  const auto started = std::chrono::steady_clock::now();
+  const auto started = core::Clock::now();
   TrialResult result;
   result.trial = job.trial;
   result.config = job.config;
@@ -116,7 +111,7 @@ void TuneRunner::run(const std::function<bool(const std::vector<TrialResult>&)>&
   for (;;) {
     std::vector<Job> batch;
     std::vector<std::string> decisions;
-    const auto decide_start = std::chrono::steady_clock::now();
+    const auto decide_start = core::Clock::now();
     bool done = false;
     while (static_cast<int>(batch.size()) < parallel_) {
       const Suggestion s = controller_.suggest();
@@ -139,7 +134,7 @@ void TuneRunner::run(const std::function<bool(const std::vector<TrialResult>&)>&
                         tbb::simple_partitioner());
     });
 
-    const auto report_start = std::chrono::steady_clock::now();
+    const auto report_start = core::Clock::now();
     for (std::size_t i = 0; i < batch.size(); ++i) {
       const TrialResult& r = results[i];
       controller_.on_result(batch[i], r.loss);
