@@ -84,7 +84,7 @@ int fit_command(const TrainOptions& options) {
   for (const auto& [name, value] : task.hyperparameters().values()) store.add_hyperparameter(0, task.steps_done(), name, value);
   store.commit();
 
-  install_stop_handlers();
+  install_stop_handlers("graybox fit --resume --out " + out);
   core::StoreSink sink(store);
   core::ProgressLine progress(task.total_steps(), !options.quiet, "val accuracy", 4);
   progress.start(task.steps_done());

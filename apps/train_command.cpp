@@ -89,7 +89,7 @@ int train_command(const TrainOptions& options) {
   }
   store.commit();
 
-  install_stop_handlers();
+  install_stop_handlers("graybox train --resume --out " + out);
   core::StoreSink sink(store);  // committed once per iteration
   core::ProgressLine progress(task_config.total_steps, !options.quiet);
   const std::int64_t start_step = task.steps_done();

@@ -1,12 +1,17 @@
 #include <atomic>
+#include <unistd.h>
+
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "apps/commands.hpp"
 #include "apps/rl_trial_factory.hpp"
@@ -86,6 +91,67 @@ void apply_parallel(const TuneOptions& options, core::Config& config) {
                  "--resume without --parallel uses)\n", config.get_int("tune.parallel"), saved);
   }
 }
+
+// While a batch trains: a line every few seconds (rewritten in place on a terminal) with the
+// trials done (of those planned, where the controller fixes their number), the results, the
+// best score so far, the budget spent, the time and, with a plan, the time left.
+class TuneProgress {
+ public:
+  TuneProgress(bool enabled, int planned, std::string metric)
+      : enabled_(enabled), tty_(::isatty(STDERR_FILENO) != 0), planned_(planned), metric_(std::move(metric)) {
+    if (enabled_) thread_ = std::thread([this] { loop(); });
+  }
+  ~TuneProgress() {
+    {
+      const std::lock_guard<std::mutex> lock(mutex_);
+      done_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+    if (enabled_ && tty_) std::fprintf(stderr, "\r\033[K");
+  }
+  // After each committed batch.
+  void update(int trials, std::size_t results, double best, std::int64_t units) {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    trials_ = trials, results_ = results, best_ = best, units_ = units;
+  }
+  // Clears a terminal's progress line before other output.
+  void clear() const {
+    if (enabled_ && tty_) std::fprintf(stderr, "\r\033[K");
+  }
+
+ private:
+  void loop() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (!wake_.wait_for(lock, std::chrono::seconds(tty_ ? 1 : 5), [this] { return done_; })) {
+      const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+      char eta[64] = "";
+      if (planned_ > 0 && trials_ > 0) {
+        const double left = elapsed / trials_ * std::max(0, planned_ - trials_);
+        std::snprintf(eta, sizeof(eta), "  ETA %02d:%02d", static_cast<int>(left) / 60, static_cast<int>(left) % 60);
+      }
+      char plan[32] = "";
+      if (planned_ > 0) std::snprintf(plan, sizeof(plan), "/%d", planned_);
+      std::fprintf(stderr, "%strials %d%s done, %zu results, best %s %.6g, budget %lld units, %02d:%02d%s%s",
+                   tty_ ? "\r\033[K" : "", trials_, plan, results_, metric_.c_str(), best_,
+                   static_cast<long long>(units_), static_cast<int>(elapsed) / 60, static_cast<int>(elapsed) % 60, eta,
+                   tty_ ? "" : "\n");
+      std::fflush(stderr);
+    }
+  }
+  const bool enabled_, tty_;
+  const int planned_;
+  const std::string metric_;
+  const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool done_ = false;
+  int trials_ = 0;
+  std::size_t results_ = 0;
+  double best_ = std::nan("");
+  std::int64_t units_ = 0;
+  std::thread thread_;
+};
 
 // history.csv, written whole and replaced atomically.
 void write_history(const std::string& out, const std::string& text) { core::write_file_atomic(out + "/history.csv", text); }
@@ -260,10 +326,26 @@ int tune_command(const TuneOptions& options) {
                  space.size(), out.c_str());
   }
 
-  install_stop_handlers();
+  install_stop_handlers("graybox tune --resume --out " + out);
   const auto started = std::chrono::steady_clock::now();
+  // The algorithms that fix the number of trials up front.
+  const std::string& algorithm = co.algorithm;
+  const bool counted = algorithm == "random" || algorithm == "gp" || algorithm == "tpe" || algorithm == "asha";
+  const auto trials_so_far = [&] {
+    int n = 0;
+    for (const auto& r : runner.history()) n = std::max(n, r.trial + 1);
+    return n;
+  };
+  TuneProgress progress(!options.quiet, counted ? co.num_trials : 0, factory->metric());
+  const auto report = [&] {
+    const controllers::TrialResult* best = runner.best();
+    progress.update(trials_so_far(), runner.history().size(), best ? best->score : std::nan(""), runner.total_units());
+  };
+  report();
   runner.run([&](const std::vector<controllers::TrialResult>& batch) {
+    report();
     if (!options.quiet) {
+      progress.clear();
       const controllers::TrialResult* best = runner.best();
       for (const auto& r : batch) {
         std::fprintf(stderr, "trial %4d  budget %6lld  %s %-12.6g %s  best %.6g\n", r.trial,
@@ -289,7 +371,7 @@ int tune_command(const TuneOptions& options) {
 
   Outcome o;
   o.algorithm = controller->name();
-  for (const auto& r : runner.history()) o.trials = std::max(o.trials, r.trial + 1);
+  o.trials = trials_so_far();
   o.total_steps = runner.total_steps();
   o.total_units = runner.total_units();
   o.wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -353,7 +435,7 @@ int population_tune(const core::Config& config, const Experiment& experiment, co
                  config.get_string("task").c_str(), po.algorithm.c_str(), po.population, space.size(),
                  static_cast<long long>(po.interval), out.c_str());
   }
-  install_stop_handlers();
+  install_stop_handlers("graybox tune --resume --out " + out);
   const auto started = std::chrono::steady_clock::now();
   runner.run([&] {
     if (!options.quiet && (po.synchronous || runner.rounds() % po.population == 0)) {

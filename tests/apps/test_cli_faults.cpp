@@ -6,7 +6,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <csignal>
+#include <tuple>
 #include <ctime>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -277,6 +279,58 @@ TEST_F(Cli, AFullDiskStopsTheRunCleanlyAndAResumeContinues) {
   const auto steps = steps_of(out, "losses/value_loss");
   EXPECT_EQ(std::set<std::int64_t>(steps.begin(), steps.end()).size(), steps.size()) << "duplicate rows";
   EXPECT_EQ(steps.back(), reached + 512);
+}
+
+// Issue 10: tune shows a progress line while a batch trains; Ctrl-C stops after the trials in
+// flight, commits and prints the --resume command; a second Ctrl-C exits at once.
+TEST_F(Cli, TuneShowsProgressAndStopsOnCtrlC) {
+  write("base.yaml", kTinyConfig);
+  // Trials of 153600 env steps: several seconds each, so the progress line (every 5 s off a
+  // terminal) shows while the first one trains.
+  const std::string config = write("t.yaml", "seed: 1\ntask: rl\nbase_config: base.yaml\ntune:\n  algorithm: random\n"
+                                             "  num_trials: 3\n  max_budget: 600\n  budget_unit: 256\n"
+                                             "search_space:\n  agent.gamma: {type: float, low: 0.9, high: 0.99}\n");
+  // Runs the experiment, sends `signals` Ctrl-Cs once the first progress line is out; returns
+  // the exit code, the output and the seconds from the first signal to the end.
+  const auto stopped = [&](const std::string& out, int signals) {
+    const std::string log = out + ".log";
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      if (!std::freopen(log.c_str(), "w", stderr)) ::_exit(126);
+      ::execl(GRAYBOX_BIN, GRAYBOX_BIN, "tune", config.c_str(), "--out", out.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    for (int i = 0; i < 600 && (!fs::exists(log) || read_file(log).find("/3 done, ") == std::string::npos); ++i) {
+      ::usleep(50000);
+    }
+    const auto sent = std::chrono::steady_clock::now();
+    for (int i = 0; i < signals; ++i) {
+      ::kill(pid, SIGINT);
+      ::usleep(100000);
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - sent).count();
+    return std::make_tuple(WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_file(log), seconds);
+  };
+  // One Ctrl-C in the first trial: it finishes, the experiment commits and stops.
+  const auto [code, text, seconds] = stopped(dir_ + "/once", 1);
+  EXPECT_EQ(code, 130) << text;
+  EXPECT_NE(text.find(" results, best final_return "), std::string::npos) << text;
+  EXPECT_NE(text.find(" units, 00:0"), std::string::npos) << text;
+  EXPECT_NE(text.find("continue with: graybox tune --resume --out " + dir_ + "/once"), std::string::npos) << text;
+  const auto summary = summary_of(dir_ + "/once");
+  EXPECT_EQ(summary["status"], "stopped");
+  EXPECT_GE(summary["results"].get<int>(), 1);
+  EXPECT_LT(summary["results"].get<int>(), 3);
+  // Twice: out at once, leaving a store that opens.
+  const auto [code2, text2, seconds2] = stopped(dir_ + "/twice", 2);
+  EXPECT_EQ(code2, 130) << text2;
+  EXPECT_NE(text2.find("stopped at once; continue with: graybox tune --resume --out " + dir_ + "/twice"),
+            std::string::npos) << text2;
+  EXPECT_LT(seconds2, 1.5);
+  EXPECT_NO_THROW(RunStore(dir_ + "/twice/store.sqlite").trials());
+  (void)seconds;
 }
 
 // A failed write's message (the run above is a background process whose words are not
