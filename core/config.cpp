@@ -108,8 +108,8 @@ void walk(const YAML::Node& node, const std::string& prefix, const std::string& 
           const ConfigSchema& schema, std::set<std::string>& seen,
           const std::function<void(const std::string&, const YAML::Node&, const YAML::Mark&)>& leaf) {
   for (auto it = node.begin(); it != node.end(); ++it) {
-    const YAML::Node& key_node = it->first;
-    const YAML::Node& value = it->second;
+    const YAML::Node key_node = it->first;  // a copy: the iterator hands out a temporary
+    const YAML::Node value = it->second;
     if (!key_node.IsScalar()) {
       throw ConfigError(position(name, key_node.Mark()) + ": a key must be a plain name");
     }

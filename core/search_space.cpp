@@ -116,7 +116,7 @@ SearchSpace SearchSpace::from_yaml(const YAML::Node& node, const std::string& fi
   for (auto it = node.begin(); it != node.end(); ++it) {
     Dimension d;
     d.name = it->first.Scalar();
-    const YAML::Node& spec = it->second;
+    const YAML::Node spec = it->second;  // a copy: the iterator hands out a temporary
     const std::string at = where(file, it->first);
     const std::string field = "search_space." + d.name;
     if (keys && !keys->find(d.name) && !keys->is_open(d.name)) {

@@ -300,7 +300,7 @@ ScheduleSpec parse_schedule(const YAML::Node& node, const std::string& source) {
       "warmup_start"};
   for (auto it = node.begin(); it != node.end(); ++it) {
     const std::string key = it->first.Scalar();
-    const YAML::Node& v = it->second;
+    const YAML::Node v = it->second;  // a copy: the iterator hands out a temporary
     const std::string at = where(source, it->first);
     if (!known.count(key)) throw core::ConfigError(at + ": unknown schedule key '" + key + "'");
     try {
