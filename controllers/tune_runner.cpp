@@ -72,7 +72,13 @@ TrialResult TuneRunner::execute(const Job& job) {
     trainable = factory_.make(controller_.space().overrides(job.config), trial_seed(job.trial), max_units_);
     const std::string dir = trial_dir(job.trial);
     if (fs::exists(dir + "/done")) trainable->load(dir);
-    start = trainable->steps_done();
+    // Counted from what the committed history already gave this trial: a kill between a
+    // checkpoint's swap and its batch's commit leaves a checkpoint ahead of it, and a resumed
+    // experiment must count the steps an uninterrupted one counts. (No checkpoint, e.g. after an
+    // error: from the steps actually loaded.)
+    std::int64_t committed = 0;
+    for (const auto& h : history_) committed += h.trial == job.trial ? h.steps : 0;
+    start = std::min(trainable->steps_done(), committed);
     const std::int64_t target = job.budget * factory_.unit();
     core::NullSink sink;
     if (trainable->steps_done() < target) trainable->train(target - trainable->steps_done(), sink);

@@ -188,5 +188,38 @@ TEST(TuneRunner, TotalStepsAreTheStepsActuallyTrained) {
   EXPECT_EQ(resumed.total_steps(), trained);
 }
 
+// A kill after a trial's checkpoint was swapped in but before its batch was committed leaves the
+// checkpoint ahead of the committed history; the resumed experiment re-runs that job and must
+// count the steps an uninterrupted experiment counts.
+TEST(TuneRunner, AResumeOverACheckpointAheadOfTheStoreCountsTheSameSteps) {
+  const core::SearchSpace space = core::SearchSpace::from_yaml(YAML::Load("x1: {type: float, low: 0, high: 1}\n"), "t");
+  ChunkedFactory factory;
+  ControllerOptions o;
+  o.algorithm = "hyperband";
+  o.max_budget = 9;
+  o.eta = 3;
+  const auto steps_after = [&](const std::string& dir, int stop_after) {
+    auto controller = make_controller(o, space, 3);
+    core::RunStore store(dir + "/store.sqlite");
+    TuneRunner runner(*controller, factory, store, dir, 3, o.max_budget, 1);
+    int batches = 0;
+    runner.run([&](const std::vector<TrialResult>&) { return stop_after < 0 || ++batches < stop_after; });
+    return runner.total_steps();
+  };
+  const std::int64_t uninterrupted = steps_after(temp_dir("ahead_whole"), -1);
+  // "Killed": the store as after 12 batches, the trials' checkpoints as after 13.
+  const std::string killed = temp_dir("ahead_killed"), further = temp_dir("ahead_further");
+  steps_after(killed, 12);
+  steps_after(further, 13);
+  fs::remove_all(killed + "/trials");
+  fs::copy(further + "/trials", killed + "/trials", fs::copy_options::recursive);
+  auto controller = make_controller(o, space, 3);
+  core::RunStore store(killed + "/store.sqlite");
+  TuneRunner resumed(*controller, factory, store, killed, 3, o.max_budget, 1);
+  ASSERT_TRUE(resumed.resume());
+  resumed.run();
+  EXPECT_EQ(resumed.total_steps(), uninterrupted);
+}
+
 }  // namespace
 }  // namespace graybox::controllers
