@@ -81,7 +81,7 @@ optim::OptimizerSettings adam_settings() {
 
 }  // namespace
 
-struct PpoAgent::Impl {
+struct PpoLearner::Impl {
   int obs_dim, act_dim;
   PpoNetworkConfig network;
   torch::nn::Sequential actor{nullptr}, critic{nullptr};
@@ -153,7 +153,7 @@ struct PpoAgent::Impl {
   }
 };
 
-PpoAgent::PpoAgent(int obs_dim, int act_dim, const PpoNetworkConfig& network,
+PpoLearner::PpoLearner(int obs_dim, int act_dim, const PpoNetworkConfig& network,
                    std::uint64_t init_seed)
     : impl_(std::make_unique<Impl>()) {
   auto& m = *impl_;
@@ -172,12 +172,12 @@ PpoAgent::PpoAgent(int obs_dim, int act_dim, const PpoNetworkConfig& network,
   m.refresh_inference();
 }
 
-PpoAgent::~PpoAgent() = default;
+PpoLearner::~PpoLearner() = default;
 
-int PpoAgent::obs_dim() const { return impl_->obs_dim; }
-int PpoAgent::act_dim() const { return impl_->act_dim; }
+int PpoLearner::obs_dim() const { return impl_->obs_dim; }
+int PpoLearner::act_dim() const { return impl_->act_dim; }
 
-void PpoAgent::act(const float* obs, int n, core::Rng& rng, float* actions, float* logprobs,
+void PpoLearner::act(const float* obs, int n, core::Rng& rng, float* actions, float* logprobs,
                    float* values) {
   auto& m = *impl_;
   for (int i = 0; i < n; ++i) {
@@ -195,7 +195,7 @@ void PpoAgent::act(const float* obs, int n, core::Rng& rng, float* actions, floa
   }
 }
 
-void PpoAgent::act_deterministic(const float* obs, int n, float* actions) {
+void PpoLearner::act_deterministic(const float* obs, int n, float* actions) {
   auto& m = *impl_;
   for (int i = 0; i < n; ++i) {
     m.actor_fast.forward(obs + static_cast<std::size_t>(i) * m.obs_dim,
@@ -203,12 +203,12 @@ void PpoAgent::act_deterministic(const float* obs, int n, float* actions) {
   }
 }
 
-void PpoAgent::value(const float* obs, int n, float* values) {
+void PpoLearner::value(const float* obs, int n, float* values) {
   auto& m = *impl_;
   for (int i = 0; i < n; ++i) m.critic_fast.forward(obs + static_cast<std::size_t>(i) * m.obs_dim, values + i);
 }
 
-PpoUpdateStats PpoAgent::update(const RolloutBuffer& buffer, const core::Hyperparameters& hp,
+PpoUpdateStats PpoLearner::update(const RolloutBuffer& buffer, const core::Hyperparameters& hp,
                                 double learning_rate, core::Rng& rng) {
   auto& m = *impl_;
   check_ppo_hyperparameters(hp);
@@ -349,7 +349,7 @@ PpoUpdateStats PpoAgent::update(const RolloutBuffer& buffer, const core::Hyperpa
   return stats;
 }
 
-void PpoAgent::save(const std::string& path) const {
+void PpoLearner::save(const std::string& path) const {
   const auto& m = *impl_;
   torch::serialize::OutputArchive root, actor, critic, optimizer;
   m.actor->save(actor);
@@ -362,7 +362,7 @@ void PpoAgent::save(const std::string& path) const {
   root.save_to(path);
 }
 
-void PpoAgent::load(const std::string& path) {
+void PpoLearner::load(const std::string& path) {
   auto& m = *impl_;
   try {
     torch::serialize::InputArchive root, actor, critic, optimizer;
@@ -403,7 +403,7 @@ void PpoAgent::load(const std::string& path) {
   m.refresh_inference();
 }
 
-void PpoAgent::copy_from(const PpoAgent& other) {
+void PpoLearner::copy_from(const PpoLearner& other) {
   auto& m = *impl_;
   const auto& o = *other.impl_;
   {
@@ -414,7 +414,7 @@ void PpoAgent::copy_from(const PpoAgent& other) {
   m.refresh_inference();
 }
 
-double PpoAgent::parameter_checksum() const {
+double PpoLearner::parameter_checksum() const {
   double sum = 0;
   sum = impl_->flat_params.detach().abs().sum().item<double>();
   return sum;

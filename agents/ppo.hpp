@@ -23,13 +23,13 @@ struct PpoUpdateStats {
   int epochs = 0;  // epochs run (fewer than update_epochs when target_kl stopped early)
 };
 
-class PpoAgent {
+class PpoLearner {
  public:
   // init_seed seeds the orthogonal initialisation (and nothing else).
-  PpoAgent(int obs_dim, int act_dim, const PpoNetworkConfig& network, std::uint64_t init_seed);
-  ~PpoAgent();
-  PpoAgent(const PpoAgent&) = delete;
-  PpoAgent& operator=(const PpoAgent&) = delete;
+  PpoLearner(int obs_dim, int act_dim, const PpoNetworkConfig& network, std::uint64_t init_seed);
+  ~PpoLearner();
+  PpoLearner(const PpoLearner&) = delete;
+  PpoLearner& operator=(const PpoLearner&) = delete;
 
   int obs_dim() const;
   int act_dim() const;
@@ -50,7 +50,7 @@ class PpoAgent {
   void save(const std::string& path) const;
   void load(const std::string& path);
   // Copies another agent's complete state (in memory), e.g. for a population's exploit step.
-  void copy_from(const PpoAgent& other);
+  void copy_from(const PpoLearner& other);
 
   // A fingerprint of all parameters (sum of |w|), for tests and logs.
   double parameter_checksum() const;

@@ -45,20 +45,6 @@ const std::vector<std::string>& ppo_hyperparameter_names() {
   return names;
 }
 
-core::Hyperparameters ppo_hyperparameters(const core::Config& config) {
-  core::Hyperparameters hp;
-  for (const auto& name : ppo_hyperparameter_names()) {
-    const std::string key = "agent." + name;
-    const core::ConfigField* field = config.schema().find(key);
-    switch (field->type) {
-      case core::FieldType::kInt: hp.set(name, static_cast<double>(config.get_int(key))); break;
-      case core::FieldType::kBool: hp.set(name, config.get_bool(key) ? 1.0 : 0.0); break;
-      default: hp.set(name, config.get_float(key)); break;
-    }
-  }
-  return hp;
-}
-
 void check_ppo_hyperparameters(const core::Hyperparameters& hp) {
   const auto require = [&](const char* name, bool ok, const char* rule) {
     if (!ok) throw std::invalid_argument(std::string("agent.") + name + " must be " + rule);

@@ -17,9 +17,6 @@ void add_ppo_schema(core::ConfigSchema& schema);
 // The names of the tunable PPO hyperparameters (keys under "agent.").
 const std::vector<std::string>& ppo_hyperparameter_names();
 
-// Reads them from a validated config.
-core::Hyperparameters ppo_hyperparameters(const core::Config& config);
-
 // Checks values a controller set (same rules as the schema); throws std::invalid_argument.
 void check_ppo_hyperparameters(const core::Hyperparameters& hp);
 

@@ -57,13 +57,17 @@ int keys_command(const std::string& command, bool json) {
         if (f.min_exclusive) k["min_exclusive"] = true;
         if (!f.choices.empty()) k["choices"] = f.choices;
         if (f.path) k["path"] = true;
+        if (!f.when_key.empty()) k["when"] = {{"key", f.when_key}, {"values", f.when_values}};
         list.push_back(k);
         continue;
       }
       const std::string range = allowed(f);
-      std::printf("  %-*s  %-8s  %-12s  %s%s\n", static_cast<int>(width), f.key.c_str(), type_word(f.type),
+      std::string when;  // a key of a variant, e.g. only for agent.algo sac, td3
+      for (const auto& v : f.when_values) when += (when.empty() ? " [" + f.when_key + ": " : ", ") + v;
+      if (!when.empty()) when += "]";
+      std::printf("  %-*s  %-8s  %-12s  %s%s%s\n", static_cast<int>(width), f.key.c_str(), type_word(f.type),
                   f.default_value.empty() ? "\"\"" : f.default_value.c_str(), f.doc.c_str(),
-                  range.empty() ? "" : (" (" + range + ")").c_str());
+                  range.empty() ? "" : (" (" + range + ")").c_str(), when.c_str());
     }
     out[name] = list;
   }

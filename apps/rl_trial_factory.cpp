@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "agents/ppo.hpp"
+#include "agents/agent_config.hpp"
 #include "apps/commands.hpp"
 #include "core/config.hpp"
 #include "tasks/rl_task.hpp"
@@ -19,10 +19,11 @@ class RlTrialFactory final : public core::TrialFactory {
     // tune.budget_unit 0: one rollout of the base config, so that a unit is one whole update.
     if (unit_ <= 0) {
       const core::Config base_config = core::Config::load(base_, schema_);
-      unit_ = base_config.get_int("agent.num_steps") * base_config.get_int("env.num_envs");
+      unit_ = base_config.get_int(agents::iteration_key(base_config.get_string("agent.algo"))) *
+              base_config.get_int("env.num_envs");
     }
     // Fail early, naming the base config's problems.
-    agents::ppo_hyperparameters(core::Config::load(base_, schema_));
+    agents::agent_hyperparameters(core::Config::load(base_, schema_));
   }
 
   const core::ConfigSchema& schema() const override { return schema_; }
@@ -69,12 +70,11 @@ class RlTrialFactory final : public core::TrialFactory {
 
 }  // namespace
 
-// agent.X reaches the task as X when X is one of PPO's per-update hyperparameters.
+// agent.X reaches the task as X when X is one of an algorithm's per-update hyperparameters.
 std::string rl_hyperparameter_name(const std::string& key) {
   if (key.rfind("agent.", 0) != 0) return "";
   const std::string name = key.substr(6);
-  const auto& names = agents::ppo_hyperparameter_names();
-  return std::find(names.begin(), names.end(), name) != names.end() ? name : "";
+  return agents::is_hyperparameter(name) ? name : "";
 }
 
 std::unique_ptr<core::TrialFactory> make_rl_trial_factory(const std::string& base_config, std::int64_t unit,

@@ -42,18 +42,21 @@ const std::vector<std::string> kTrainPlanKeys = {"total_steps",     "eval.",    
                                                  "torch_threads",   "env.num_threads", "agent.update_threads",
                                                  "agent.lr_schedule.", "replay.file"};
 
-// PPO trains whole rollouts: a total below one trains nothing, another is rounded down.
+// A task trains whole iterations (PPO: rollouts): a total below one trains nothing, another is
+// rounded down.
 void check_total_steps(const core::Config& config, const tasks::RlTaskConfig& task) {
-  const std::int64_t rollout = task.num_envs * task.hyperparameters.get_int("num_steps");
+  const std::int64_t rollout = tasks::iteration_env_steps(task);
+  const std::string key = agents::iteration_key(task.agent.algo);
+  const char* unit = task.agent.algo == "ppo" ? "rollout" : "iteration";
   if (task.total_steps < rollout) {
-    config.fail("total_steps", std::to_string(task.total_steps) + " is less than one rollout (" +
+    config.fail("total_steps", std::to_string(task.total_steps) + " is less than one " + unit + " (" +
                                    std::to_string(rollout) + " env steps = env.num_envs " + std::to_string(task.num_envs) +
-                                   " x agent.num_steps " + std::to_string(rollout / task.num_envs) +
-                                   "), so nothing would be trained; raise it or lower agent.num_steps");
+                                   " x " + key + " " + std::to_string(rollout / task.num_envs) +
+                                   "), so nothing would be trained; raise it or lower " + key);
   }
   if (task.total_steps % rollout != 0) {
-    std::fprintf(stderr, "note: total_steps %lld is not a multiple of the rollout (%lld env steps); training %lld steps\n",
-                 static_cast<long long>(task.total_steps), static_cast<long long>(rollout),
+    std::fprintf(stderr, "note: total_steps %lld is not a multiple of the %s (%lld env steps); training %lld steps\n",
+                 static_cast<long long>(task.total_steps), unit, static_cast<long long>(rollout),
                  static_cast<long long>(task.total_steps / rollout * rollout));
   }
 }
@@ -68,9 +71,11 @@ int train_command(const TrainOptions& options) {
   check_total_steps(config, task_config);
   {
     const envs::EnvSpec spec = envs::env_spec(task_config.env_id);
-    check_training_memory(mlp_parameters(spec.obs_dim, task_config.network.hidden_sizes, spec.act_dim) +
-                              mlp_parameters(spec.obs_dim, task_config.network.hidden_sizes, 1),
-                          config, "agent.hidden_sizes");
+    double parameters = 0;
+    for (const auto& mlp : agents::mlp_shapes(task_config.agent, spec.obs_dim, spec.act_dim)) {
+      parameters += mlp_parameters(mlp.inputs, task_config.agent.hidden_sizes, mlp.outputs);
+    }
+    check_training_memory(parameters, config, "agent.hidden_sizes");
   }
   optim::set_torch_threads(static_cast<int>(config.get_int("torch_threads")));
 

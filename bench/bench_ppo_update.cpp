@@ -26,9 +26,9 @@ int main(int argc, char** argv) {
   tasks::add_rl_schema(schema);
   const core::Config config =
       core::Config::parse("", "bench", schema, {"agent.update_threads=" + std::to_string(update_threads)});
-  const core::Hyperparameters hp = agents::ppo_hyperparameters(config);
+  const core::Hyperparameters hp = agents::agent_hyperparameters(config);
   const int obs_dim = 17, act_dim = 6, num_steps = 2048;
-  agents::PpoAgent agent(obs_dim, act_dim, agents::ppo_network_config(config), 1);
+  agents::PpoLearner agent(obs_dim, act_dim, agents::ppo_network_config(config), 1);
 
   // A rollout's worth of data: normal observations, actions sampled by the policy, and normal
   // advantages and returns (the cost of an update does not depend on the values).

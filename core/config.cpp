@@ -137,18 +137,43 @@ std::string check_value(const ConfigField& field, const std::string& text) {
   return check_scalar(field, text, field.type == FieldType::kIntList);
 }
 
+Config::Entry Config::default_entry(const ConfigField& field) {
+  Entry entry;
+  entry.where = "default";
+  if (field.type == FieldType::kIntList) {
+    const YAML::Node list = YAML::Load(field.default_value.empty() ? "[]" : field.default_value);
+    for (const auto& item : list) entry.items.push_back(item.Scalar());
+  } else {
+    entry.text = field.default_value;
+  }
+  return entry;
+}
+
 Config::Config(const ConfigSchema& schema, std::string source_name)
     : schema_(&schema), source_name_(std::move(source_name)) {
   for (const auto& field : schema.fields()) {
-    Entry entry;
-    entry.where = "default";
-    if (field.type == FieldType::kIntList) {
-      const YAML::Node list = YAML::Load(field.default_value.empty() ? "[]" : field.default_value);
-      for (const auto& item : list) entry.items.push_back(item.Scalar());
-    } else {
-      entry.text = field.default_value;
+    if (field.when_key.empty()) values_[field.key] = default_entry(field);
+  }
+  apply_variant_defaults();
+}
+
+const ConfigField* Config::active_field(const std::string& key) const {
+  return schema_->find_active(key, [this](const std::string& selector) {
+    const auto it = values_.find(selector);
+    return it == values_.end() ? std::string() : it->second.text;
+  });
+}
+
+void Config::apply_variant_defaults() {
+  for (const auto& field : schema_->fields()) {
+    if (field.when_key.empty()) continue;
+    const ConfigField* active = active_field(field.key);
+    if (!active) {
+      values_.erase(field.key);
+    } else if (active == &field) {
+      const auto it = values_.find(field.key);
+      if (it == values_.end() || it->second.where == "default") values_[field.key] = default_entry(field);
     }
-    values_[field.key] = std::move(entry);
   }
 }
 
@@ -167,6 +192,7 @@ Config Config::load(const std::string& path, const ConfigSchema& schema,
   // resolved against the working directory).
   const std::filesystem::path folder = std::filesystem::absolute(path).parent_path();
   for (const auto& field : schema.fields()) {
+    if (config.active_field(field.key) != &field) continue;
     Entry& entry = config.values_.at(field.key);
     if (!field.path || entry.text.empty() || entry.where == "default" || entry.where.rfind("--set ", 0) == 0) continue;
     if (std::filesystem::path(entry.text).is_relative()) entry.text = (folder / entry.text).lexically_normal().string();
@@ -187,7 +213,11 @@ Config Config::parse(const std::string& yaml_text, const std::string& name,
     // An empty file is a config of defaults only.
   } else if (!root.IsMap()) {
     throw ConfigError(position(name, root.Mark()) + ": the top level must be a mapping of keys");
-  } else {
+  }
+  // What the file and the overrides give, in order; the selectors (agent.algo) are assigned first
+  // so that every other key is checked against the variant they choose.
+  std::vector<std::pair<std::string, Entry>> given;
+  if (root.IsMap()) {
     std::set<std::string> seen;
     walk(root, "", name, schema, seen,
          [&](const std::string& key, const YAML::Node& value, const YAML::Mark& mark) {
@@ -216,15 +246,41 @@ Config Config::parse(const std::string& yaml_text, const std::string& name,
              }
              entry.text = value.Scalar();
            }
-           config.assign(key, std::move(entry));
+           given.emplace_back(key, std::move(entry));
          });
   }
-  for (const auto& assignment : overrides) config.apply_override(assignment);
+  for (const auto& assignment : overrides) {
+    std::string key;
+    Entry entry = config.override_entry(assignment, key);
+    given.emplace_back(key, std::move(entry));
+  }
+  const auto is_selector = [&](const std::string& key) {
+    return std::any_of(schema.fields().begin(), schema.fields().end(),
+                       [&](const ConfigField& f) { return f.when_key == key; });
+  };
+  for (auto& [key, entry] : given) {
+    if (is_selector(key)) config.assign(key, entry);
+  }
+  config.apply_variant_defaults();
+  for (auto& [key, entry] : given) {
+    if (!is_selector(key)) config.assign(key, std::move(entry));
+  }
   return config;
 }
 
 void Config::assign(const std::string& key, Entry entry) {
-  const ConfigField* field = schema_->find(key);
+  const ConfigField* field = active_field(key);
+  if (!field && schema_->find(key)) {
+    // A key of a variant that this config's selector does not choose.
+    const ConfigField* any = schema_->find(key);
+    std::string owners;
+    for (const auto& f : schema_->fields()) {
+      if (f.key != key) continue;
+      for (const auto& v : f.when_values) owners += (owners.empty() ? "" : ", ") + v;
+    }
+    throw ConfigError(entry.where + ": " + key + ": a key of " + any->when_key + " " + owners + ", not of this config's " +
+                      any->when_key + " " + values_.at(any->when_key).text);
+  }
   std::string problem;
   if (field && field->type == FieldType::kIntList) {
     // An empty list is valid where the default is empty (e.g. no milestones), not elsewhere.
@@ -243,7 +299,7 @@ void Config::assign(const std::string& key, Entry entry) {
   values_[key] = std::move(entry);
 }
 
-void Config::apply_override(const std::string& assignment) {
+Config::Entry Config::override_entry(const std::string& assignment, std::string& key_out) const {
   const auto eq = assignment.find('=');
   if (eq == std::string::npos || eq == 0) {
     throw ConfigError("--set '" + assignment + "': expected KEY=VALUE, e.g. agent.learning_rate=1e-3");
@@ -272,7 +328,15 @@ void Config::apply_override(const std::string& assignment) {
   } else {
     entry.text = value;
   }
+  key_out = key;
+  return entry;
+}
+
+void Config::apply_override(const std::string& assignment) {
+  std::string key;
+  Entry entry = override_entry(assignment, key);
   assign(key, std::move(entry));
+  apply_variant_defaults();  // a changed selector brings its variant's keys
 }
 
 void Config::set(const std::string& key, const std::string& value) { apply_override(key + "=" + value); }
@@ -353,7 +417,9 @@ void Config::fail(const std::string& key, const std::string& message) const {
 std::string Config::to_yaml() const {
   // Group keys into nested sections, keeping the schema's order (then open keys).
   std::vector<std::string> keys;
-  for (const auto& field : schema_->fields()) keys.push_back(field.key);
+  for (const auto& field : schema_->fields()) {
+    if (active_field(field.key) == &field) keys.push_back(field.key);  // one variant of each key
+  }
   for (const auto& [key, entry] : values_) {
     if (!schema_->find(key)) keys.push_back(key);
   }
@@ -383,7 +449,7 @@ std::string Config::to_yaml() const {
           if (members.size() == 1 && parts.size() == depth + 1) {
             const std::string& key = members.front();
             const Entry& entry = values_.at(key);
-            const ConfigField* field = schema_->find(key);
+            const ConfigField* field = active_field(key);
             out << YAML::Key << head << YAML::Value;
             if (field && field->type == FieldType::kIntList) {
               out << YAML::Flow << YAML::BeginSeq;

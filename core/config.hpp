@@ -60,7 +60,13 @@ class Config {
     std::string where;               // see where()
   };
   Config(const ConfigSchema& schema, std::string source_name);
+  // The field of `key` this config holds: its variant chosen by the current selector values.
+  const ConfigField* active_field(const std::string& key) const;
+  // Fills the defaults of the variant keys the selectors choose and drops the others' values.
+  void apply_variant_defaults();
+  static Entry default_entry(const ConfigField& field);
   void assign(const std::string& key, Entry entry);
+  Entry override_entry(const std::string& assignment, std::string& key) const;
   void apply_override(const std::string& assignment);
   const Entry& entry(const std::string& key, FieldType expected) const;
 

@@ -19,13 +19,22 @@ const char* field_type_name(FieldType type) {
 }
 
 ConfigField& ConfigSchema::add(ConfigField field) {
+  if (!variant_key_.empty()) {
+    field.when_key = variant_key_;
+    field.when_values = variant_values_;
+  }
+  for (const auto& other : fields_) {
+    if (other.key == field.key && (other.when_key.empty() || field.when_key.empty() || other.type != field.type)) {
+      throw std::logic_error("schema: key " + field.key + " declared twice (variants need a selector and one type)");
+    }
+  }
   fields_.push_back(std::move(field));
   return fields_.back();
 }
 
 ConfigField& ConfigSchema::add_int(const std::string& key, long long def, const std::string& doc,
                                    std::optional<double> min, std::optional<double> max) {
-  return add({key, FieldType::kInt, std::to_string(def), doc, min, max, false, {}, false});
+  return add({key, FieldType::kInt, std::to_string(def), doc, min, max, false, {}, false, {}, {}});
 }
 
 ConfigField& ConfigSchema::add_float(const std::string& key, double def, const std::string& doc,
@@ -39,26 +48,26 @@ ConfigField& ConfigSchema::add_float(const std::string& key, double def, const s
     shortest = text.str();
     if (std::stod(shortest) == def) break;
   }
-  return add({key, FieldType::kFloat, shortest, doc, min, max, false, {}, false});
+  return add({key, FieldType::kFloat, shortest, doc, min, max, false, {}, false, {}, {}});
 }
 
 ConfigField& ConfigSchema::add_bool(const std::string& key, bool def, const std::string& doc) {
-  return add({key, FieldType::kBool, def ? "true" : "false", doc, {}, {}, false, {}, false});
+  return add({key, FieldType::kBool, def ? "true" : "false", doc, {}, {}, false, {}, false, {}, {}});
 }
 
 ConfigField& ConfigSchema::add_string(const std::string& key, const std::string& def,
                                       const std::string& doc, std::vector<std::string> choices) {
-  return add({key, FieldType::kString, def, doc, {}, {}, false, std::move(choices), false});
+  return add({key, FieldType::kString, def, doc, {}, {}, false, std::move(choices), false, {}, {}});
 }
 
 ConfigField& ConfigSchema::add_int_list(const std::string& key, const std::string& def,
                                         const std::string& doc, std::optional<double> min,
                                         std::optional<double> max) {
-  return add({key, FieldType::kIntList, def, doc, min, max, false, {}, false});
+  return add({key, FieldType::kIntList, def, doc, min, max, false, {}, false, {}, {}});
 }
 
 ConfigField& ConfigSchema::add_path(const std::string& key, const std::string& doc) {
-  ConfigField& field = add({key, FieldType::kString, "", doc, {}, {}, false, {}, false});
+  ConfigField& field = add({key, FieldType::kString, "", doc, {}, {}, false, {}, false, {}, {}});
   field.path = true;
   return field;
 }
@@ -69,6 +78,20 @@ void ConfigSchema::mark_paths(const std::vector<std::string>& keys) {
     if (it == fields_.end() || it->type != FieldType::kString) throw std::logic_error("mark_paths: no string key " + key);
     it->path = true;
   }
+}
+
+void ConfigSchema::begin_variant(const std::string& key, std::vector<std::string> values) {
+  const ConfigField* selector = find(key);
+  if (!selector || selector->type != FieldType::kString || !selector->when_key.empty()) {
+    throw std::logic_error("schema: variant selector " + key + " is not a string key of no variant");
+  }
+  variant_key_ = key;
+  variant_values_ = std::move(values);
+}
+
+void ConfigSchema::end_variant() {
+  variant_key_.clear();
+  variant_values_.clear();
 }
 
 void ConfigSchema::allow_open_prefix(const std::string& prefix) { open_prefixes_.push_back(prefix); }

@@ -25,6 +25,12 @@ struct ConfigField {
   // A file or folder path (a string). A relative path in a config file is relative to that
   // file's folder; one given with --set, to the working directory. Stored absolute.
   bool path = false;
+  // A key of a variant: it exists only while the config's value of the string key `when_key`
+  // (declared before it) is one of `when_values`, e.g. agent.tau only for agent.algo sac or td3.
+  // One key may have several variants (disjoint values, one type) with their own defaults,
+  // ranges and docs. Empty: the key always exists.
+  std::string when_key;
+  std::vector<std::string> when_values;
 };
 
 class ConfigSchema {
@@ -43,6 +49,23 @@ class ConfigSchema {
   ConfigField& add_int_list(const std::string& key, const std::string& def,
                             const std::string& doc, std::optional<double> min = std::nullopt,
                             std::optional<double> max = std::nullopt);
+  // Keys added until end_variant() belong to the variant `key` in `values` (ConfigField::when_key).
+  void begin_variant(const std::string& key, std::vector<std::string> values);
+  void end_variant();
+  // The variant of `key` that a config whose selector keys read `value_of` holds, or null
+  // (also for a key of no variant not in the schema).
+  template <typename ValueOf>
+  const ConfigField* find_active(const std::string& key, const ValueOf& value_of) const {
+    for (const auto& field : fields_) {
+      if (field.key != key) continue;
+      if (field.when_key.empty()) return &field;
+      const std::string value = value_of(field.when_key);
+      for (const auto& v : field.when_values) {
+        if (v == value) return &field;
+      }
+    }
+    return nullptr;
+  }
   // A path key (see ConfigField::path); "" means none.
   ConfigField& add_path(const std::string& key, const std::string& doc);
   // Makes existing string keys path keys (for keys declared by a part that knows nothing of
@@ -66,6 +89,8 @@ class ConfigSchema {
   std::vector<ConfigField> fields_;
   std::vector<std::string> open_prefixes_;
   std::vector<std::string> raw_sections_;
+  std::string variant_key_;
+  std::vector<std::string> variant_values_;
 };
 
 // Edit distance (insert, delete, substitute), for "did you mean" hints.

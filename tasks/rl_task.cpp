@@ -9,7 +9,6 @@
 #include "core/error.hpp"
 #include "core/files.hpp"
 #include "envs/env_state_json.hpp"
-#include "optim/schedule_config.hpp"
 #include "optim/trainer.hpp"
 
 namespace graybox::tasks {
@@ -25,8 +24,7 @@ void add_rl_schema(core::ConfigSchema& s) {
   s.add_string("env.model_path", "", "an MJCF file to use instead of the shipped model (same names)");
   s.allow_open_prefix("env.");  // task parameters such as env.ctrl_cost_weight
   s.add_int("torch_threads", 1, "LibTorch intra-op threads of the thread that trains (1 is fastest for these small networks)", 1, 256);
-  s.add_string("agent.algo", "ppo", "the learning algorithm", {"ppo"});
-  agents::add_ppo_schema(s);
+  agents::add_agent_schema(s);
 }
 
 RlTaskConfig rl_task_config(const core::Config& config) {
@@ -39,20 +37,8 @@ RlTaskConfig rl_task_config(const core::Config& config) {
   c.num_envs = static_cast<int>(config.get_int("env.num_envs"));
   c.num_threads = static_cast<int>(config.get_int("env.num_threads"));
   c.torch_threads = static_cast<int>(config.get_int("torch_threads"));
-  c.network = agents::ppo_network_config(config);
-  c.normalize_obs = config.get_bool("agent.normalize_obs");
-  c.normalize_reward = config.get_bool("agent.normalize_reward");
-  c.obs_clip = config.get_float("agent.obs_clip");
-  c.reward_clip = config.get_float("agent.reward_clip");
-  c.hyperparameters = agents::ppo_hyperparameters(config);
-  c.lr_schedule = optim::schedule_spec(config, "agent.lr_schedule.");
-  if (c.lr_schedule.type != "auto") {
-    // A length of 0 means the whole run.
-    if (c.lr_schedule.duration == 0.0) {
-      c.lr_schedule.duration = std::max(1.0, static_cast<double>(c.total_steps) - c.lr_schedule.warmup);
-    }
-    optim::check_schedule(config, "agent.lr_schedule.", c.lr_schedule);
-  }
+  c.agent = agents::agent_spec(config);
+  c.hyperparameters = agents::agent_hyperparameters(config);
 
   // Build one env now so that a bad id, model file or task parameter is reported against the
   // config key that caused it, before any run directory is written.
@@ -80,55 +66,35 @@ RlTaskConfig rl_task_config(const core::Config& config) {
   return c;
 }
 
+std::int64_t iteration_env_steps(const RlTaskConfig& config) {
+  return config.hyperparameters.get_int(agents::iteration_key(config.agent.algo).substr(6)) * config.num_envs;
+}
+
 RlTask::RlTask(const RlTaskConfig& config) : config_(config), hp_(config.hyperparameters) {
-  agents::check_ppo_hyperparameters(hp_);
-  if (config.lr_schedule.type != "auto") lr_schedule_ = optim::make_schedule(config.lr_schedule);
   vec_ = std::make_unique<envs::VecEnv>(config.env_id, config.env_options, config.num_envs,
                                         config.seed, config.num_threads);
   const auto& spec = vec_->spec();
-  agent_ = std::make_unique<agents::PpoAgent>(
-      spec.obs_dim, spec.act_dim, config.network,
-      core::derive_seed(config.seed, core::Stream::kInit));
-  obs_norm_ = agents::ObsNormalizer(static_cast<std::size_t>(spec.obs_dim), config.obs_clip,
-                                    config.normalize_obs);
-  reward_scaler_ = agents::RewardScaler(static_cast<std::size_t>(config.num_envs),
-                                        config.reward_clip, config.normalize_reward);
-  rng_.seed(core::derive_seed(config.seed, core::Stream::kAgent));
-
+  agents::AgentShape shape;
+  shape.obs_dim = spec.obs_dim;
+  shape.act_dim = spec.act_dim;
+  shape.num_envs = config.num_envs;
+  shape.act_low = spec.act_low;
+  shape.act_high = spec.act_high;
+  agent_ = agents::make_agent(config.agent, shape, config.seed);
+  agent_->check_hyperparameters(hp_);
   obs_raw_ = vec_->reset();
-  obs_.resize(obs_raw_.size());
-  obs_norm_.update(obs_raw_.data(), static_cast<std::size_t>(config.num_envs));
-  obs_norm_.normalize(obs_raw_.data(), static_cast<std::size_t>(config.num_envs), obs_.data());
-  next_done_.assign(static_cast<std::size_t>(config.num_envs), 0.0f);
+  agent_->begin(obs_raw_.data(), config.num_envs);
 }
 
 RlTask::~RlTask() = default;
 
 void RlTask::set_hyperparameters(const core::Hyperparameters& hp) {
-  agents::check_ppo_hyperparameters(hp);
+  agent_->check_hyperparameters(hp);
   hp_ = hp;
 }
 
-std::int64_t RlTask::batch_size() const { return hp_.get_int("num_steps") * config_.num_envs; }
-
-bool RlTask::finished() const { return diverged_ || global_step_ + batch_size() > config_.total_steps; }
-
-double RlTask::learning_rate_now() const {
-  const double lr = hp_.get("learning_rate");
-  if (lr_schedule_) return lr * lr_schedule_->value(static_cast<double>(global_step_));
-  if (!hp_.get_bool("anneal_lr")) return lr;
-  // CleanRL: frac = 1 - (iteration - 1) / num_iterations, num_iterations = total // batch,
-  // i.e. a linear schedule from 1 to 0 over the planned steps, evaluated at the iteration's
-  // first step. Counted in steps, so a controller may change num_steps mid-run.
-  const std::int64_t batch = batch_size();
-  const double planned = static_cast<double>((config_.total_steps / batch) * batch);
-  if (planned <= 0) return 0.0;
-  optim::ScheduleSpec linear;
-  linear.type = "linear";
-  linear.start = 1.0;
-  linear.end = 0.0;
-  linear.duration = planned;
-  return std::max(0.0, optim::make_schedule(linear)->value(static_cast<double>(global_step_))) * lr;
+bool RlTask::finished() const {
+  return diverged_ || global_step_ + agent_->iteration_steps(hp_) * config_.num_envs > config_.total_steps;
 }
 
 double RlTask::recent_return() const {
@@ -147,53 +113,25 @@ void RlTask::train(std::int64_t budget, core::MetricSink& sink) {
 bool RlTask::iterate(core::MetricSink& sink) {
   if (finished()) return false;
   optim::set_torch_threads(config_.torch_threads);
-  const auto& spec = vec_->spec();
   const int n = config_.num_envs;
-  const int obs_dim = spec.obs_dim, act_dim = spec.act_dim;
-  const int num_steps = static_cast<int>(hp_.get_int("num_steps"));
-  const double gamma = hp_.get("gamma");
-  const bool bootstrap = hp_.get_bool("bootstrap_truncated");
-  const double lr = learning_rate_now();
-  buffer_.resize(num_steps, n, obs_dim, act_dim);
-
-  std::vector<float> actions(static_cast<std::size_t>(n * act_dim));
-  std::vector<double> env_actions(actions.size());
-  std::vector<float> final_obs_norm(static_cast<std::size_t>(obs_dim));
+  const std::int64_t steps = agent_->iteration_steps(hp_);
+  std::vector<double> actions(static_cast<std::size_t>(n * vec_->spec().act_dim));
   const auto start = std::chrono::steady_clock::now();
+  double update_seconds = 0.0;
 
-  for (int t = 0; t < num_steps; ++t) {
-    const std::size_t row = static_cast<std::size_t>(t) * n;
-    std::copy(obs_.begin(), obs_.end(), buffer_.obs.begin() + static_cast<std::ptrdiff_t>(row * obs_dim));
-    std::copy(next_done_.begin(), next_done_.end(), buffer_.dones.begin() + static_cast<std::ptrdiff_t>(row));
-    agent_->act(obs_.data(), n, rng_, actions.data(), buffer_.logprobs.data() + row,
-                buffer_.values.data() + row);
-    std::copy(actions.begin(), actions.end(), buffer_.actions.begin() + static_cast<std::ptrdiff_t>(row * act_dim));
-    // The env receives the action clipped to its bounds; the log-prob keeps the raw sample.
-    for (int e = 0; e < n; ++e) {
-      for (int j = 0; j < act_dim; ++j) {
-        const std::size_t k = static_cast<std::size_t>(e * act_dim + j);
-        env_actions[k] = std::clamp(static_cast<double>(actions[k]), spec.act_low[j], spec.act_high[j]);
-      }
-    }
-    const envs::VecStepResult& result = vec_->step(env_actions);
+  for (std::int64_t t = 0; t < steps && !diverged_; ++t) {
+    agent_->act(obs_raw_.data(), n, hp_, actions.data());
+    const envs::VecStepResult& result = vec_->step(actions);
     global_step_ += n;
-
-    std::vector<double> rewards = result.rewards;
-    reward_scaler_.scale(rewards.data(), result.terminated.data(), gamma);
-    for (int e = 0; e < n; ++e) {
-      if (bootstrap && result.truncated[e] && !result.terminated[e]) {
-        float v = 0.0f;
-        obs_norm_.normalize(result.final_obs.data() + static_cast<std::size_t>(e) * obs_dim, 1,
-                            final_obs_norm.data());
-        agent_->value(final_obs_norm.data(), 1, &v);
-        rewards[e] += gamma * v;
-      }
-      buffer_.rewards[row + e] = static_cast<float>(rewards[e]);
-      next_done_[e] = (result.terminated[e] || result.truncated[e]) ? 1.0f : 0.0f;
-    }
+    agents::Transition transition;
+    transition.n = n;
+    transition.obs = result.obs.data();
+    transition.final_obs = result.final_obs.data();
+    transition.rewards = result.rewards.data();
+    transition.terminated = result.terminated.data();
+    transition.truncated = result.truncated.data();
+    agent_->observe(transition, hp_);
     obs_raw_ = result.obs;
-    obs_norm_.update(obs_raw_.data(), static_cast<std::size_t>(n));
-    obs_norm_.normalize(obs_raw_.data(), static_cast<std::size_t>(n), obs_.data());
 
     for (const auto& episode : result.episodes) {
       ++episodes_;
@@ -208,38 +146,32 @@ bool RlTask::iterate(core::MetricSink& sink) {
                        std::to_string(episode.episode_length) + " steps (non-finite action or state)");
       }
     }
+
+    if (agent_->update_due(hp_)) {
+      const auto update_start = std::chrono::steady_clock::now();
+      const bool finite = agent_->update(hp_, agents::UpdateContext{global_step_, config_.total_steps});
+      update_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - update_start).count();
+      // A non-finite loss or parameter ends the run as diverged: recorded, never a crash, and the
+      // run stops instead of training on garbage (a population rolls such a member back).
+      if (!finite) {
+        diverged_ = true;
+        sink.event(global_step_, "diverged",
+                   "non-finite loss or parameters after update " + std::to_string(iteration_ + 1) + " (" +
+                       agent_->divergence() + ")");
+      }
+    }
   }
-
-  const auto rollout_end = std::chrono::steady_clock::now();
-  rollout_seconds_ += std::chrono::duration<double>(rollout_end - start).count();
-  std::vector<float> next_value(static_cast<std::size_t>(n));
-  agent_->value(obs_.data(), n, next_value.data());
-  buffer_.compute_gae(next_value, next_done_, gamma, hp_.get("gae_lambda"));
-  const agents::PpoUpdateStats stats = agent_->update(buffer_, hp_, lr, rng_);
   ++iteration_;
-  update_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - rollout_end).count();
-
-  // A non-finite loss or parameter ends the run as diverged: recorded, never a crash, and the
-  // run stops instead of training on garbage (a population rolls such a member back).
-  if (!std::isfinite(stats.policy_loss) || !std::isfinite(stats.value_loss) ||
-      !std::isfinite(agent_->parameter_checksum())) {
+  if (!diverged_ && !std::isfinite(agent_->parameter_checksum())) {
     diverged_ = true;
-    sink.event(global_step_, "diverged",
-               "non-finite loss or parameters after update " + std::to_string(iteration_) +
-                   " (policy loss " + std::to_string(stats.policy_loss) + ", value loss " +
-                   std::to_string(stats.value_loss) + ")");
+    sink.event(global_step_, "diverged", "non-finite parameters after iteration " + std::to_string(iteration_));
   }
 
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  sink.metric(global_step_, "charts/learning_rate", stats.learning_rate);
-  sink.metric(global_step_, "losses/value_loss", stats.value_loss);
-  sink.metric(global_step_, "losses/policy_loss", stats.policy_loss);
-  sink.metric(global_step_, "losses/entropy", stats.entropy);
-  sink.metric(global_step_, "losses/old_approx_kl", stats.old_approx_kl);
-  sink.metric(global_step_, "losses/approx_kl", stats.approx_kl);
-  sink.metric(global_step_, "losses/clipfrac", stats.clipfrac);
-  sink.metric(global_step_, "losses/explained_variance", stats.explained_variance);
-  sink.metric(global_step_, "charts/SPS", seconds > 0 ? static_cast<double>(num_steps * n) / seconds : 0.0);
+  rollout_seconds_ += seconds - update_seconds;
+  update_seconds_ += update_seconds;
+  agent_->report(global_step_, sink);
+  sink.metric(global_step_, "charts/SPS", seconds > 0 ? static_cast<double>(steps * n) / seconds : 0.0);
   return true;
 }
 
@@ -251,16 +183,11 @@ core::EvalResult RlTask::evaluate(int episodes, const EvalObserver& observer) {
   auto env = envs::make_env(config_.env_id, config_.env_options);
   const auto& spec = env->spec();
   std::vector<double> obs(static_cast<std::size_t>(spec.obs_dim)), action(static_cast<std::size_t>(spec.act_dim));
-  std::vector<float> obs_norm(obs.size()), mean(action.size());
   for (int k = 0; k < episodes; ++k) {
     env->reset(core::derive_seed(config_.seed, core::Stream::kEval, static_cast<std::uint64_t>(k)), obs.data());
     if (observer) observer(*env, k);
     for (;;) {
-      obs_norm_.normalize(obs.data(), 1, obs_norm.data());  // frozen statistics
-      agent_->act_deterministic(obs_norm.data(), 1, mean.data());
-      for (int j = 0; j < spec.act_dim; ++j) {
-        action[j] = std::clamp(static_cast<double>(mean[j]), spec.act_low[j], spec.act_high[j]);
-      }
+      agent_->act_deterministic(obs.data(), 1, action.data());
       const envs::StepResult step = env->step(action.data(), obs.data());
       if (observer) observer(*env, k);
       if (step.terminated || step.truncated) break;
@@ -278,9 +205,9 @@ core::EvalResult RlTask::evaluate(int episodes, const EvalObserver& observer) {
 }
 
 std::vector<float> RlTask::current_mean_actions() {
-  std::vector<float> out(static_cast<std::size_t>(config_.num_envs * vec_->spec().act_dim));
-  agent_->act_deterministic(obs_.data(), config_.num_envs, out.data());
-  return out;
+  std::vector<double> actions(static_cast<std::size_t>(config_.num_envs * vec_->spec().act_dim));
+  agent_->act_deterministic(obs_raw_.data(), config_.num_envs, actions.data());
+  return std::vector<float>(actions.begin(), actions.end());
 }
 
 void RlTask::copy_state_from(const core::Trainable& other) {
@@ -292,15 +219,9 @@ void RlTask::copy_state_from(const core::Trainable& other) {
                                 std::to_string(o->config_.num_envs) + " envs, not " + config_.env_id + " with " +
                                 std::to_string(config_.num_envs));
   }
-  agent_->copy_from(*o->agent_);
+  agent_->copy_state_from(*o->agent_);
   vec_->set_state(o->vec_->state());
-  obs_norm_.rms = o->obs_norm_.rms;
-  reward_scaler_.rms = o->reward_scaler_.rms;
-  reward_scaler_.returns = o->reward_scaler_.returns;
-  rng_ = o->rng_;
   obs_raw_ = o->obs_raw_;
-  obs_ = o->obs_;
-  next_done_ = o->next_done_;
   global_step_ = o->global_step_;
   iteration_ = o->iteration_;
   episodes_ = o->episodes_;
@@ -311,7 +232,7 @@ void RlTask::copy_state_from(const core::Trainable& other) {
 }
 
 void RlTask::reseed(std::uint64_t seed) {
-  rng_.seed(core::derive_seed(seed, core::Stream::kAgent));
+  agent_->reseed(seed);
   std::vector<envs::EnvState> states = vec_->state();
   for (std::size_t k = 0; k < states.size(); ++k) {
     states[k].rng = core::Rng(core::derive_seed(seed, core::Stream::kEnv, k)).state();
@@ -319,29 +240,10 @@ void RlTask::reseed(std::uint64_t seed) {
   vec_->set_state(states);
 }
 
-namespace {
-
-json rms_to_json(const agents::RunningMeanStd& rms) {
-  return json{{"mean", rms.mean}, {"var", rms.var}, {"count", rms.count}};
-}
-
-void rms_from_json(const json& j, agents::RunningMeanStd& rms) {
-  const auto mean = j.at("mean").get<std::vector<double>>();
-  const auto var = j.at("var").get<std::vector<double>>();
-  if (mean.size() != rms.mean.size() || var.size() != rms.var.size()) {
-    throw std::runtime_error("normaliser statistics have the wrong size");
-  }
-  rms.mean = mean;
-  rms.var = var;
-  rms.count = j.at("count").get<double>();
-}
-
-}  // namespace
-
 void RlTask::save(const std::string& dir) const {
-  agent_->save(dir + "/agent.pt");
   json state;
   state["format"] = 1;
+  state["algo"] = config_.agent.algo;
   state["env_id"] = config_.env_id;
   state["num_envs"] = config_.num_envs;
   state["global_step"] = global_step_;
@@ -350,13 +252,8 @@ void RlTask::save(const std::string& dir) const {
   state["unstable_episodes"] = unstable_;
   state["recent_returns"] = std::vector<double>(recent_returns_.begin(), recent_returns_.end());
   state["hyperparameters"] = hp_.values();
-  state["obs_rms"] = rms_to_json(obs_norm_.rms);
-  state["reward_rms"] = rms_to_json(reward_scaler_.rms);
-  state["reward_returns"] = reward_scaler_.returns;
-  state["rng"] = rng_.state();
   state["obs_raw"] = obs_raw_;
-  state["obs"] = obs_;
-  state["next_done"] = next_done_;
+  agent_->save(dir, state);
   json env_states = json::array();
   for (const auto& s : vec_->state()) env_states.push_back(envs::to_json(s));
   state["envs"] = env_states;
@@ -379,7 +276,12 @@ void RlTask::load(const std::string& dir) {
                             " envs, not this config's " + config_.env_id + " with " +
                             std::to_string(config_.num_envs));
     }
-    agent_->load(dir + "/agent.pt");
+    const std::string algo = state.value("algo", std::string("ppo"));
+    if (algo != config_.agent.algo) {
+      throw core::UserError(path + ": the checkpoint is of agent.algo " + algo + ", not this config's " +
+                            config_.agent.algo);
+    }
+    agent_->load(dir, state);
     global_step_ = state.at("global_step").get<std::int64_t>();
     iteration_ = state.at("iteration").get<std::int64_t>();
     episodes_ = state.at("episodes").get<std::int64_t>();
@@ -387,17 +289,11 @@ void RlTask::load(const std::string& dir) {
     const auto recent = state.at("recent_returns").get<std::vector<double>>();
     recent_returns_.assign(recent.begin(), recent.end());
     hp_ = core::Hyperparameters(state.at("hyperparameters").get<std::map<std::string, double>>());
-    rms_from_json(state.at("obs_rms"), obs_norm_.rms);
-    rms_from_json(state.at("reward_rms"), reward_scaler_.rms);
-    reward_scaler_.returns = state.at("reward_returns").get<std::vector<double>>();
-    rng_.set_state(state.at("rng").get<std::string>());
     obs_raw_ = state.at("obs_raw").get<std::vector<double>>();
-    obs_ = state.at("obs").get<std::vector<float>>();
-    next_done_ = state.at("next_done").get<std::vector<float>>();
     std::vector<envs::EnvState> env_states;
     for (const auto& s : state.at("envs")) env_states.push_back(envs::env_state_from_json(s));
     if (static_cast<int>(env_states.size()) != config_.num_envs ||
-        obs_raw_.size() != obs_.size() || next_done_.size() != static_cast<std::size_t>(config_.num_envs)) {
+        obs_raw_.size() != static_cast<std::size_t>(config_.num_envs * vec_->spec().obs_dim)) {
       throw std::runtime_error("inconsistent sizes");
     }
     vec_->set_state(env_states);

@@ -1,8 +1,10 @@
-// RlTask: a PPO agent learning in a MuJoCo VecEnv, as a Trainable. One iteration collects
-// num_steps x num_envs transitions, then runs one PPO update; the hyperparameters are read
-// afresh at each iteration. Its saved state is complete (networks, Adam moments, normaliser
-// statistics, every RNG, every env's physics state, counters), so a resumed run continues with
-// the same numbers as one that was never stopped.
+// RlTask: an agent (agents::Agent: PPO, SAC or TD3) learning in a MuJoCo VecEnv, as a
+// Trainable. One iteration is the agent's iteration_steps vector steps: at each, the agent acts
+// on the current observations, the envs step, the agent observes the transition and updates when
+// one is due; then the agent reports its metrics. The hyperparameters are passed to the agent at
+// every call, so a change takes effect at the next update. Its saved state is complete (the
+// agent's, every env's physics state, counters), so a resumed run continues with the same
+// numbers as one that was never stopped.
 #pragma once
 
 #include <cstdint>
@@ -11,12 +13,11 @@
 #include <memory>
 #include <string>
 
-#include "agents/ppo.hpp"
-#include "agents/normalizers.hpp"
+#include "agents/agent.hpp"
+#include "agents/agent_config.hpp"
 #include "core/config.hpp"
 #include "core/trainable.hpp"
 #include "envs/vec_env.hpp"
-#include "optim/schedule.hpp"
 
 namespace graybox::tasks {
 
@@ -27,13 +28,8 @@ struct RlTaskConfig {
   envs::EnvOptions env_options;
   int num_envs = 1;
   int num_threads = 1;
-  agents::PpoNetworkConfig network;
-  bool normalize_obs = true, normalize_reward = true;
-  double obs_clip = 10.0, reward_clip = 10.0;
+  agents::AgentSpec agent;
   core::Hyperparameters hyperparameters;
-  // Multiplies the learning rate, as a function of env steps. Type "auto": CleanRL's linear
-  // annealing to 0 when agent.anneal_lr (read at every update), else constant.
-  optim::ScheduleSpec lr_schedule{};
   // LibTorch intra-op threads, set on whichever thread trains or evaluates the task (a tune
   // trial or population member runs on a TBB worker whose own count would default to all cores).
   int torch_threads = 1;
@@ -44,6 +40,8 @@ void add_rl_schema(core::ConfigSchema& schema);
 // Builds the task config from a validated config; env problems become ConfigErrors naming
 // the config key.
 RlTaskConfig rl_task_config(const core::Config& config);
+// Env steps (all envs together) in one iteration of a task with this config.
+std::int64_t iteration_env_steps(const RlTaskConfig& config);
 
 class RlTask : public core::Trainable {
  public:
@@ -62,13 +60,14 @@ class RlTask : public core::Trainable {
   core::EvalResult evaluate(int episodes, const EvalObserver& observer);
   void save(const std::string& dir) const override;
   void load(const std::string& dir) override;
-  // In memory: networks and Adam moments (PpoAgent::copy_from), normaliser statistics, RNG, every
-  // env's physics state, counters. The seed and the rest of the config stay this task's own.
+  // In memory: the agent's complete state (Agent::copy_state_from), every env's physics state,
+  // counters. The seed and the rest of the config stay this task's own.
   void copy_state_from(const core::Trainable& other) override;
-  // New action-noise and minibatch stream, and a new reset stream for every env.
+  // A new stream for the agent (action noise, minibatches, replay samples) and a new reset
+  // stream for every env.
   void reseed(std::uint64_t seed) override;
 
-  // One iteration (rollout + update). Returns false if the run is finished.
+  // One iteration. Returns false if the run is finished.
   bool iterate(core::MetricSink& sink);
   // Mean return of the last 10 finished training episodes (NaN before the first).
   double recent_return() const;
@@ -78,30 +77,20 @@ class RlTask : public core::Trainable {
   // True once an update produced a non-finite loss or parameters (the run then stops).
   bool diverged() const { return diverged_; }
   const RlTaskConfig& config() const { return config_; }
-  // Wall-clock seconds spent collecting rollouts and in PPO updates (for benchmarks).
+  // Wall-clock seconds spent acting and stepping, and in updates (for benchmarks).
   double rollout_seconds() const { return rollout_seconds_; }
   double update_seconds() const { return update_seconds_; }
-  agents::PpoAgent& agent() { return *agent_; }
+  agents::Agent& agent() { return *agent_; }
   // Deterministic actions for the current observations (for checkpoint lockstep tests).
   std::vector<float> current_mean_actions();
 
  private:
-  std::int64_t batch_size() const;
-  double learning_rate_now() const;
-
   RlTaskConfig config_;
   core::Hyperparameters hp_;
-  std::shared_ptr<const optim::Schedule> lr_schedule_;  // null for "auto"
   std::unique_ptr<envs::VecEnv> vec_;
-  std::unique_ptr<agents::PpoAgent> agent_;
-  agents::ObsNormalizer obs_norm_;
-  agents::RewardScaler reward_scaler_;
-  agents::RolloutBuffer buffer_;
-  core::Rng rng_;  // action noise and minibatch order
+  std::unique_ptr<agents::Agent> agent_;
 
   std::vector<double> obs_raw_;    // current observations, num_envs x obs_dim
-  std::vector<float> obs_;         // the same, normalised
-  std::vector<float> next_done_;   // per env: the current observation starts an episode
   std::int64_t global_step_ = 0;
   std::int64_t iteration_ = 0;
   std::int64_t episodes_ = 0;

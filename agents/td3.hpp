@@ -1,0 +1,43 @@
+// TD3 (CleanRL's td3_continuous_action.py): a deterministic tanh actor scaled to the action
+// bounds, twin Q networks, target policy smoothing (clipped Gaussian noise on the target
+// actor's actions), delayed actor and target updates (every policy_frequency steps) and
+// Gaussian exploration noise of exploration_noise x the action scale. One update per vector step
+// after learning_starts; every hyperparameter is read at each update.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agents/off_policy.hpp"
+
+namespace graybox::agents {
+
+class Td3Agent final : public OffPolicyAgent {
+ public:
+  Td3Agent(const AgentShape& shape, const OffPolicyConfig& config, std::uint64_t seed);
+  ~Td3Agent() override;
+
+  void check_hyperparameters(const core::Hyperparameters& hp) const override;
+  void act_deterministic(const double* obs, int n, double* actions) override;
+  bool update(const core::Hyperparameters& hp, const UpdateContext& context) override;
+  std::string divergence() const override;
+  void report(std::int64_t step, core::MetricSink& sink) override;
+  double parameter_checksum() const override;
+
+  std::int64_t actor_updates() const;  // for tests
+  // Every parameter of one network (actor, target_actor, qf1, qf2, qf1_target, qf2_target), flattened, for tests.
+  std::vector<float> parameters_of(const std::string& network) const;
+
+ protected:
+  void explore(const double* obs, int n, const core::Hyperparameters& hp, double* actions) override;
+  void save_learner(const std::string& dir) const override;
+  void load_learner(const std::string& dir) override;
+  void copy_learner(const OffPolicyAgent& other) override;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace graybox::agents

@@ -1,0 +1,70 @@
+// LibTorch pieces of the off-policy agents: ReLU MLPs initialised as PyTorch's nn.Linear
+// (U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights and biases) from a private generator, Polyak
+// averaging of target networks, in-memory copies and parameter checksums. Includes LibTorch:
+// include it only from .cpp files that already use torch.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cmath>
+#include <vector>
+
+namespace graybox::agents {
+
+// in -> hidden... (ReLU after each) -> out, the last layer linear.
+inline torch::nn::Sequential relu_mlp(int in, const std::vector<long long>& hidden, int out, at::Generator& generator) {
+  torch::nn::Sequential net;
+  long long width = in;
+  const auto linear = [&](long long from, long long to) {
+    auto layer = torch::nn::Linear(from, to);
+    torch::NoGradGuard no_grad;
+    const double bound = 1.0 / std::sqrt(static_cast<double>(from));
+    layer->weight.uniform_(-bound, bound, generator);
+    layer->bias.uniform_(-bound, bound, generator);
+    return layer;
+  };
+  for (const long long h : hidden) {
+    net->push_back(linear(width, h));
+    net->push_back(torch::nn::ReLU());
+    width = h;
+  }
+  net->push_back(linear(width, out));
+  return net;
+}
+
+// target <- tau * source + (1 - tau) * target, parameter by parameter (CleanRL's soft update).
+inline void soft_update(const torch::nn::Module& source, torch::nn::Module& target, double tau) {
+  torch::NoGradGuard no_grad;
+  const auto from = source.parameters();
+  auto to = target.parameters();
+  for (std::size_t i = 0; i < from.size(); ++i) to[i].copy_(tau * from[i] + (1.0 - tau) * to[i]);
+}
+
+inline void copy_parameters(const torch::nn::Module& source, torch::nn::Module& target) {
+  torch::NoGradGuard no_grad;
+  const auto from = source.parameters();
+  auto to = target.parameters();
+  for (std::size_t i = 0; i < from.size(); ++i) to[i].copy_(from[i]);
+}
+
+inline double abs_sum(const torch::nn::Module& module) {
+  double sum = 0;
+  for (const auto& p : module.parameters()) sum += p.detach().abs().sum().item<double>();
+  return sum;
+}
+
+inline std::vector<float> flat_parameters(const torch::nn::Module& module) {
+  std::vector<float> out;
+  for (const auto& p : module.parameters()) {
+    const torch::Tensor t = p.detach().contiguous();
+    out.insert(out.end(), t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
+  }
+  return out;
+}
+
+// A batch x cols float tensor over `data` (no copy; valid while data is).
+inline torch::Tensor rows(std::vector<float>& data, long long cols) {
+  return torch::from_blob(data.data(), {static_cast<long long>(data.size()) / cols, cols}, torch::kFloat32);
+}
+
+}  // namespace graybox::agents
