@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 #include <stdexcept>
@@ -206,6 +207,26 @@ EvalMetrics SupervisedTrainer::evaluate(const std::string& split) const {
   out.loss = loss_sum / static_cast<double>(total);
   out.accuracy = static_cast<double>(correct) / static_cast<double>(total);
   return out;
+}
+
+double SupervisedTrainer::gradient_norm() const {
+  double sum = 0;
+  for (const auto& p : impl_->model->parameters()) {
+    const torch::Tensor& g = p.grad();
+    if (g.defined()) sum += g.pow(2).sum().item<double>();
+  }
+  return std::sqrt(sum);
+}
+
+void SupervisedTrainer::flat_parameters(std::vector<float>& out) const {
+  out.resize(static_cast<std::size_t>(parameter_count()));
+  std::size_t at = 0;
+  for (const auto& p : impl_->model->parameters()) {
+    const torch::Tensor c = p.detach().contiguous();
+    const float* data = c.data_ptr<float>();
+    std::copy(data, data + c.numel(), out.begin() + static_cast<std::ptrdiff_t>(at));
+    at += static_cast<std::size_t>(c.numel());
+  }
 }
 
 std::int64_t SupervisedTrainer::steps_done() const { return impl_->steps; }

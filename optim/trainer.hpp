@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "optim/dataset.hpp"
 #include "optim/model.hpp"
@@ -49,6 +50,11 @@ class SupervisedTrainer {
   StepResult train_step();
   // "train", "val" or "test"; the model runs in eval mode (batch norm statistics, no dropout).
   EvalMetrics evaluate(const std::string& split) const;
+
+  // Probes for controllers: the L2 norm of the gradient the last train_step() computed (0
+  // before the first), and every parameter flattened into `out`, in model order.
+  double gradient_norm() const;
+  void flat_parameters(std::vector<float>& out) const;
 
   std::int64_t steps_done() const;
   std::int64_t steps_per_epoch() const;

@@ -1,0 +1,55 @@
+#include "dac/control_config.hpp"
+
+#include <stdexcept>
+#include <string>
+
+namespace graybox::dac {
+
+void add_control_schema(core::ConfigSchema& s) {
+  s.add_int("dac.control_interval", 50, "minibatches per control step (K): the action holds for these", 1, 1e9);
+  s.add_string("dac.action_mode", "multiplicative",
+               "multiplicative: each action in [-1, 1] moves log10 lr (and wd) by at most max_log10_change; "
+               "absolute: the action is log10 of the value",
+               {"multiplicative", "absolute"});
+  s.add_bool("dac.control_weight_decay", true, "the policy sets the weight decay too (false: the instance's stays)");
+  s.add_float("dac.max_log10_change", 0.1, "multiplicative: the largest change of log10 lr or wd in one step", 0.0, 3.0)
+      .min_exclusive = true;
+  s.add_float("dac.lr_min", 1e-5, "the lowest learning rate an action can set", 0.0, 1e6).min_exclusive = true;
+  s.add_float("dac.lr_max", 1.0, "the highest learning rate an action can set", 0.0, 1e6).min_exclusive = true;
+  s.add_float("dac.wd_min", 1e-6, "the lowest weight decay an action can set (log scale, so > 0)", 0.0, 1e6)
+      .min_exclusive = true;
+  s.add_float("dac.wd_max", 1.0, "the highest weight decay an action can set", 0.0, 1e6).min_exclusive = true;
+  s.add_int("dac.val_interval", 10, "control steps between validation passes (0: at reset and the end only)", 0, 1e9);
+  s.add_float("dac.feature_decay", 0.98, "per-minibatch decay of the discounted mean and variance of the log loss",
+              0.0, 0.999999);
+  s.add_string("dac.reward", "dense", "dense: -(change of log training loss) each step; sparse: -validation loss at the end",
+               {"dense", "sparse"});
+  s.add_float("dac.crash_penalty", 10.0, "the reward of a step whose training loss is not finite (the episode ends)",
+              0.0, 1e9);
+}
+
+ControlOptions control_options(const core::Config& config) {
+  ControlOptions o;
+  o.control_interval = config.get_int("dac.control_interval");
+  o.action_mode = config.get_string("dac.action_mode") == "absolute" ? ActionMode::kAbsolute : ActionMode::kMultiplicative;
+  o.control_weight_decay = config.get_bool("dac.control_weight_decay");
+  o.max_log10_change = config.get_float("dac.max_log10_change");
+  o.lr_min = config.get_float("dac.lr_min");
+  o.lr_max = config.get_float("dac.lr_max");
+  o.wd_min = config.get_float("dac.wd_min");
+  o.wd_max = config.get_float("dac.wd_max");
+  o.val_interval = config.get_int("dac.val_interval");
+  o.feature_decay = config.get_float("dac.feature_decay");
+  o.reward = config.get_string("dac.reward") == "sparse" ? RewardKind::kSparse : RewardKind::kDense;
+  o.crash_penalty = config.get_float("dac.crash_penalty");
+  try {
+    check_options(o);
+  } catch (const std::invalid_argument& e) {
+    const std::string message = e.what();
+    const auto colon = message.find(':');
+    config.fail("dac." + message.substr(0, colon), message.substr(colon + 2));
+  }
+  return o;
+}
+
+}  // namespace graybox::dac

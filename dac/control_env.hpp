@@ -1,0 +1,133 @@
+// ControlEnv: dynamic control of a supervised training run's learning rate and weight decay,
+// with the semantics of envs::Env (reset with a seed; step -> observation, reward, terminated,
+// truncated) but no MuJoCo. An episode is one training run of an instance (dac/instance.hpp);
+// one step applies the action, then runs control_interval minibatches (fewer for the last
+// step of the budget) through tasks::SupervisedTask::train.
+//
+// Actions (act_dim 2: lr, weight decay; 1 when control_weight_decay is false):
+//   multiplicative: a in [−1, 1] (clipped), log10 value += a·max_log10_change, so each step
+//                   multiplies the value by at most 10^±max_log10_change;
+//   absolute:       a is the log10 value itself, clipped to [log10 min, log10 max].
+//   Either way the value is then clamped to [lr_min, lr_max] (and [wd_min, wd_max]); an
+//   instance's initial values are clamped the same way at reset.
+//
+// Observation (kObsDim values; C = classes, ln C = the loss of a uniform guess):
+//   0 train_loss   log(L / ln C), L = mean training loss of the step's minibatches (0 at reset)
+//   1 loss_mean    discounted mean of log(minibatch loss / ln C) (decay feature_decay per minibatch)
+//   2 loss_std     the square root of its discounted variance (dimensionless)
+//   3 val_loss     log(V / ln C), V = validation loss, measured at reset, every val_interval
+//                  steps and at the end; held in between
+//   4 grad_norm    log10 of the L2 norm of the last minibatch's gradient (0 at reset)
+//   5 alignment    cosine of the last two update directions (θ after a step − θ before it); 0 at first
+//   6 log_lr       log10 lr mapped linearly from [log10 lr_min, log10 lr_max] to [−1, 1]
+//   7 log_wd       the same for the weight decay
+//   8 progress     minibatches done / budget, in [0, 1]
+//   9 crashed      1 after a non-finite training loss, else 0
+// Every value is finite and clipped to [−10, 10].
+//
+// Rewards: dense: −(log L_t − log L_{t−1}) with L_0 = ln C, so an episode's return is
+// log(ln C / L_last); sparse: 0 until the last step, then −V (the final validation loss).
+// A non-finite training loss ends the episode (terminated) with reward −crash_penalty; the
+// task records it as diverged. The budget's end is terminated too (the progress feature makes
+// it part of the state), never truncated.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/rng.hpp"
+#include "core/trainable.hpp"
+#include "dac/features.hpp"
+#include "dac/instance.hpp"
+#include "envs/env.hpp"
+#include "tasks/supervised_task.hpp"
+
+namespace graybox::dac {
+
+enum class ActionMode { kMultiplicative, kAbsolute };
+enum class RewardKind { kDense, kSparse };
+
+// Where an episode's seconds went: the minibatches (SupervisedTask::train), the validation
+// passes, and the rest of step() (the action, setting the optimizer, the features).
+struct ControlTiming {
+  double train_s = 0, validation_s = 0, overhead_s = 0;
+};
+
+struct ControlOptions {
+  std::int64_t control_interval = 50;  // minibatches per env step (K)
+  ActionMode action_mode = ActionMode::kMultiplicative;
+  bool control_weight_decay = true;
+  double max_log10_change = 0.1;       // multiplicative: per-step bound on |Δ log10 value|
+  double lr_min = 1e-5, lr_max = 1.0;
+  double wd_min = 1e-6, wd_max = 1.0;
+  std::int64_t val_interval = 10;      // env steps between validation passes (0: reset and end only)
+  double feature_decay = 0.98;         // per minibatch, for loss_mean and loss_std
+  RewardKind reward = RewardKind::kDense;
+  double crash_penalty = 10.0;
+};
+
+// Throws std::invalid_argument naming the option ("control_interval: must be >= 1").
+void check_options(const ControlOptions& options);
+
+class ControlEnv {
+ public:
+  static constexpr int kObsDim = 10;
+
+  ControlEnv(std::vector<Instance> instances, ControlOptions options);
+  ~ControlEnv();
+
+  const envs::EnvSpec& spec() const { return spec_; }
+  const ControlOptions& options() const { return options_; }
+  const std::vector<Instance>& instances() const { return instances_; }
+
+  // Draws an instance uniformly and a run seed from `seed`, then starts its run.
+  void reset(std::uint64_t seed, double* obs);
+  // Starts the run of instances()[index] with the given run seed (evaluation).
+  void reset_instance(std::size_t index, std::uint64_t run_seed, double* obs);
+  envs::StepResult step(const double* action, double* obs);
+
+  const Instance& instance() const { return instances_.at(index_); }
+  std::uint64_t run_seed() const { return run_seed_; }
+  double lr() const { return lr_; }
+  double weight_decay() const { return wd_; }
+  bool crashed() const { return crashed_; }
+  bool done() const { return done_; }
+  std::int64_t minibatches_done() const;
+  double last_train_loss() const { return train_loss_; }  // mean over the last step
+  double last_val_loss() const { return val_loss_; }
+  double episode_return() const { return return_; }
+  std::int64_t episode_length() const { return length_; }
+  tasks::SupervisedTask& task() { return *task_; }
+  const ControlTiming& timing() const { return timing_; }  // since the last reset
+
+ private:
+  class Sink;
+  const optim::Split& data_for(const Instance& instance);
+  void apply(const double* action);
+  void set_task_values();
+  void write_obs(double* obs) const;
+
+  std::vector<Instance> instances_;
+  ControlOptions options_;
+  envs::EnvSpec spec_;
+  std::map<std::string, optim::Split> data_cache_;
+  std::unique_ptr<tasks::SupervisedTask> task_;
+  std::unique_ptr<Sink> sink_;
+  DiscountedStats stats_;
+  UpdateAlignment alignment_;
+  std::vector<float> theta_;
+  core::Hyperparameters hp_;
+  std::size_t index_ = 0;
+  std::uint64_t run_seed_ = 0;
+  double lr_ = 0, wd_ = 0, log_chance_ = 0;
+  double train_loss_ = 0, log_train_prev_ = 0, val_loss_ = 0, grad_norm_ = 0;
+  bool crashed_ = false, done_ = true, started_ = false;
+  double return_ = 0;
+  std::int64_t length_ = 0;
+  ControlTiming timing_;
+};
+
+}  // namespace graybox::dac

@@ -1,0 +1,53 @@
+#include "dac/control_config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace graybox::dac {
+namespace {
+
+core::ConfigSchema schema() {
+  core::ConfigSchema s;
+  add_control_schema(s);
+  return s;
+}
+
+TEST(ControlConfig, ReadsEveryKey) {
+  const core::ConfigSchema s = schema();
+  const core::Config c = core::Config::parse(
+      "dac:\n  control_interval: 20\n  action_mode: absolute\n  control_weight_decay: false\n"
+      "  max_log10_change: 0.2\n  lr_min: 1.0e-4\n  lr_max: 0.5\n  wd_min: 1.0e-5\n  wd_max: 0.1\n"
+      "  val_interval: 3\n  feature_decay: 0.9\n  reward: sparse\n  crash_penalty: 100\n",
+      "c.yaml", s);
+  const ControlOptions o = control_options(c);
+  EXPECT_EQ(o.control_interval, 20);
+  EXPECT_EQ(o.action_mode, ActionMode::kAbsolute);
+  EXPECT_FALSE(o.control_weight_decay);
+  EXPECT_DOUBLE_EQ(o.max_log10_change, 0.2);
+  EXPECT_DOUBLE_EQ(o.lr_min, 1e-4);
+  EXPECT_DOUBLE_EQ(o.lr_max, 0.5);
+  EXPECT_DOUBLE_EQ(o.wd_min, 1e-5);
+  EXPECT_DOUBLE_EQ(o.wd_max, 0.1);
+  EXPECT_EQ(o.val_interval, 3);
+  EXPECT_DOUBLE_EQ(o.feature_decay, 0.9);
+  EXPECT_EQ(o.reward, RewardKind::kSparse);
+  EXPECT_DOUBLE_EQ(o.crash_penalty, 100.0);
+  const ControlOptions d = control_options(core::Config::parse("{}", "d.yaml", s));
+  EXPECT_EQ(d.control_interval, ControlOptions{}.control_interval);
+  EXPECT_EQ(d.reward, RewardKind::kDense);
+}
+
+TEST(ControlConfig, AnInconsistentRangeNamesTheKey) {
+  const core::ConfigSchema s = schema();
+  try {
+    control_options(core::Config::parse("dac:\n  lr_min: 0.5\n  lr_max: 0.1\n", "c.yaml", s));
+    FAIL() << "no error";
+  } catch (const core::ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()), "c.yaml:2:3: dac.lr_min: need 0 < lr_min < lr_max");
+  }
+  EXPECT_THROW(core::Config::parse("dac:\n  control_interval: 0\n", "c.yaml", s), core::ConfigError);
+}
+
+}  // namespace
+}  // namespace graybox::dac
