@@ -76,7 +76,7 @@ int main(int argc, char** argv) {
       "Example:\n"
       "  graybox lineage runs/pbt-quick          # also writes lineage.json, lineage.dot, schedules/best.yaml\n"
       "  dot -Tsvg runs/pbt-quick/lineage.dot -o lineage.svg\n"
-      "  graybox train configs/train/inverted_double_pendulum_ppo.yaml --set replay.file=runs/pbt-quick/schedules/best.yaml");
+      "  graybox train configs/train/ppo_inverted_double_pendulum.yaml --set replay.file=runs/pbt-quick/schedules/best.yaml");
   lineage_cmd->add_option("run_dir", lineage_dir, "the tune run directory")->required();
   lineage_cmd->add_flag("--json", lineage_json, "print JSON");
 

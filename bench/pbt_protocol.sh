@@ -34,7 +34,7 @@ run_one() {
   [ -f "$dir/store.sqlite" ] && resume=(--resume)
   local started=$SECONDS
   if [ "$method" = cleanrl ]; then
-    "$graybox" train "configs/train/${env}_ppo.yaml" --set "seed=$seed" --out "$dir" "${resume[@]}" --quiet \
+    "$graybox" train "configs/train/ppo_${env}.yaml" --set "seed=$seed" --out "$dir" "${resume[@]}" --quiet \
       > "$dir.log" 2>&1
   else
     local extra=(--set "tune.algorithm=$method")
