@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/buffer_sink.hpp"
 #include "core/error.hpp"
 #include "core/timing.hpp"
 
@@ -60,7 +61,7 @@ bool TuneRunner::resume() {
   return true;
 }
 
-TrialResult TuneRunner::execute(const Job& job) {
+TrialResult TuneRunner::execute(const Job& job, core::MetricSink& sink) {
   const auto started = core::Clock::now();
   TrialResult result;
   result.trial = job.trial;
@@ -80,7 +81,6 @@ TrialResult TuneRunner::execute(const Job& job) {
     for (const auto& h : history_) committed += h.trial == job.trial ? h.steps : 0;
     start = std::min(trainable->steps_done(), committed);
     const std::int64_t target = job.budget * factory_.unit();
-    core::NullSink sink;
     if (trainable->steps_done() < target) trainable->train(target - trainable->steps_done(), sink);
     result.score = factory_.score(*trainable);
     if (!std::isfinite(result.score)) {
@@ -135,8 +135,9 @@ void TuneRunner::run(const std::function<bool(const std::vector<TrialResult>&)>&
     }
 
     std::vector<TrialResult> results(batch.size());
+    std::vector<core::BufferSink> curves(batch.size());
     arena.execute([&] {
-      tbb::parallel_for(std::size_t{0}, batch.size(), [&](std::size_t i) { results[i] = execute(batch[i]); },
+      tbb::parallel_for(std::size_t{0}, batch.size(), [&](std::size_t i) { results[i] = execute(batch[i], curves[i]); },
                         tbb::simple_partitioner());
     });
 
@@ -149,6 +150,7 @@ void TuneRunner::run(const std::function<bool(const std::vector<TrialResult>&)>&
       total_steps_ += r.steps;
       reached_[r.trial] = std::max(before, r.budget);
       history_.push_back(r);
+      curves[i].write_to(store_, r.trial);
       store_.add_event(r.trial, r.budget, "decision", decisions[i]);
       store_.add_metric(r.trial, r.budget, "tune/score", r.score);
       store_.add_metric(r.trial, r.budget, "tune/loss", r.loss);

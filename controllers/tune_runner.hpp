@@ -3,8 +3,9 @@
 // the results to the controller in trial order. That makes every decision, and so the whole
 // experiment, depend only on the seed and `parallel`, not on timing.
 //
-// After every batch the results, the trials table and the controller's state are committed to
-// the store in one transaction; each trial's latest checkpoint lives in trials/<id>/. A killed
+// After every batch the results, each job's learning curve (the metrics its trainable reported,
+// kept in the job's own sink while it trained), the trials table and the controller's state are
+// committed to the store in one transaction; each trial's latest checkpoint lives in trials/<id>/. A killed
 // experiment resumes from the last committed batch (losing only the batch in flight), and a
 // promoted trial continues from its checkpoint instead of training again.
 #pragma once
@@ -17,6 +18,7 @@
 
 #include "controllers/controller.hpp"
 #include "core/run_store.hpp"
+#include "core/trainable.hpp"
 #include "core/trial_factory.hpp"
 
 namespace graybox::controllers {
@@ -57,7 +59,8 @@ class TuneRunner {
   std::string trial_dir(int trial) const;
 
  private:
-  TrialResult execute(const Job& job);
+  // Trains one job on a worker thread; its metrics go to `sink`, never to the store.
+  TrialResult execute(const Job& job, core::MetricSink& sink);
 
   Controller& controller_;
   const core::TrialFactory& factory_;

@@ -11,6 +11,7 @@
 #include <map>
 #include <set>
 
+#include "core/buffer_sink.hpp"
 #include "core/error.hpp"
 #include "core/files.hpp"
 #include "core/timing.hpp"
@@ -42,6 +43,9 @@ struct PopulationRunner::Member {
   // Trainable steps after its latest finished interval, exploit or rollback. Other members read
   // this, never the trainable itself, which another thread may be training (async mode).
   std::int64_t steps = 0;
+  // The metrics its trainable reported in the interval in flight, until the runner's thread
+  // hands them to the store (before the commit of that interval).
+  core::BufferSink curve;
 };
 
 PopulationRunner::PopulationRunner(const PbtOptions& options, const core::SearchSpace& space,
@@ -131,10 +135,9 @@ core::Configuration PopulationRunner::new_config(int member, const core::Configu
 }
 
 double PopulationRunner::train_member(Member& m, std::int64_t units, bool& unscored) {
-  core::NullSink sink;
   const std::int64_t target = std::min(options_.max_budget * factory_.unit(), m.trainable->steps_done() + units * factory_.unit());
   if (m.trainable->steps_done() < target && !m.trainable->finished()) {
-    m.trainable->train(target - m.trainable->steps_done(), sink);
+    m.trainable->train(target - m.trainable->steps_done(), m.curve);
   }
   double s = std::nan("");
   unscored = false;
@@ -236,6 +239,7 @@ void PopulationRunner::start() {
     e.hyperparameters = m->trainable->hyperparameters().values();
     e.member_score = e.donor_score = std::nan("");
     store_.add_event(i, 0, "start", e.to_json().dump());
+    for (const auto& [name, value] : e.hyperparameters) store_.add_hyperparameter(i, 0, name, value);
     lineage_.push_back(e);
     save_checkpoint(*m, "r0");
     members_.push_back(std::move(m));
@@ -295,6 +299,7 @@ void PopulationRunner::run_synchronous(const std::function<bool()>& on_round) {
       const json config = json::parse(space_.to_json(m->config));
       history_.push_back({m->id, now, m->score, config});
       store_.set_metric(m->id, now, "pbt/score", m->score);  // a member that went back trains a step again
+      m->curve.write_to(store_, m->id);
       const double gain = factory_.maximize() ? m->score : -m->score;
       if (std::isfinite(gain) && std::isfinite(m->gain_before) && trained > 0) {
         pb2_data_.push_back({static_cast<double>(now) / static_cast<double>(unit), m->gain_before, m->config,
@@ -406,6 +411,7 @@ void PopulationRunner::after_interval(Member& m, double trained_units) {
   total_units_ += static_cast<std::int64_t>(trained_units * static_cast<double>(unit));
   history_.push_back({m.id, now, m.score, json::parse(space_.to_json(m.config))});
   store_.set_metric(m.id, now, "pbt/score", m.score);  // a member that went back trains a step again
+  m.curve.write_to(store_, m.id);
   const double gain = factory_.maximize() ? m.score : -m.score;
   if (std::isfinite(gain) && std::isfinite(m.gain_before) && trained_units > 0) {
     pb2_data_.push_back({static_cast<double>(now) / static_cast<double>(unit), m.gain_before, m.config,

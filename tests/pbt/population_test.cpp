@@ -291,6 +291,12 @@ TEST(PopulationRunner, DivergedMembersRollBackAndThePopulationSurvives) {
     EXPECT_LT(e.donor_step, e.member_step);  // back to an earlier state
     EXPECT_NE(e.old_config, e.new_config);    // and away from the values that diverged
   }
+  // Its curve: the interval trained again re-reports that step and replaces the committed row
+  // (the store refuses a second add_metric there), so each step holds one value.
+  std::map<std::pair<std::int64_t, std::int64_t>, int> rows;
+  for (const auto& r : store.metrics(-1, "objective")) ++rows[{r.trial, r.step}];
+  for (int i = 0; i < runner.size(); ++i) EXPECT_TRUE(rows.count({i, 60})) << i;
+  for (const auto& [key, count] : rows) EXPECT_EQ(count, 1) << "member " << key.first << " step " << key.second;
 }
 
 // Branin, but a member trained for fewer than 12 steps has nothing to be scored by yet (as an RL
