@@ -328,15 +328,12 @@ int tune_command(const TuneOptions& options) {
 
   install_stop_handlers("graybox tune --resume --out " + out);
   const auto started = std::chrono::steady_clock::now();
-  // The algorithms that fix the number of trials up front.
-  const std::string& algorithm = co.algorithm;
-  const bool counted = algorithm == "random" || algorithm == "gp" || algorithm == "tpe" || algorithm == "asha";
   const auto trials_so_far = [&] {
     int n = 0;
     for (const auto& r : runner.history()) n = std::max(n, r.trial + 1);
     return n;
   };
-  TuneProgress progress(!options.quiet, counted ? co.num_trials : 0, factory->metric());
+  TuneProgress progress(!options.quiet, controller->planned_trials(), factory->metric());
   const auto report = [&] {
     const controllers::TrialResult* best = runner.best();
     progress.update(trials_so_far(), runner.history().size(), best ? best->score : std::nan(""), runner.total_units());

@@ -11,6 +11,7 @@ namespace {
 
 class AshaController final : public Controller {
  public:
+  int planned_trials() const override { return num_trials_; }
   AshaController(const core::SearchSpace& space, std::unique_ptr<Searcher> searcher, std::uint64_t seed,
                  int num_trials, std::int64_t max_budget, std::int64_t grace, int rf)
       : Controller(space, std::move(searcher), seed), num_trials_(num_trials), rf_(rf) {

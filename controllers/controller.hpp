@@ -43,6 +43,8 @@ class Controller {
 
   virtual Suggestion suggest() = 0;
   virtual void on_result(const Job& job, double loss) = 0;
+  // How many trials the whole experiment starts (for a progress line's plan and ETA).
+  virtual int planned_trials() const = 0;
 
   // A line describing the last decision (for the store's decision log); may be empty.
   const std::string& last_decision() const { return last_decision_; }

@@ -38,6 +38,11 @@ class FifoController final : public Controller {
  private:
   int num_trials_;
   std::int64_t max_budget_;
+
+ public:
+  int planned_trials() const override { return num_trials_; }
+
+ private:
   int outstanding_ = 0;
 };
 

@@ -11,6 +11,12 @@ namespace {
 
 class HyperbandController final : public Controller {
  public:
+  // Every bracket's first rung starts new configurations; promotions continue them.
+  int planned_trials() const override {
+    std::int64_t n = 0;
+    for (const Bracket& bracket : brackets_) n += bracket.front().num_configs;
+    return static_cast<int>(n * iterations_);
+  }
   HyperbandController(const core::SearchSpace& space, std::unique_ptr<Searcher> searcher, std::uint64_t seed,
                       std::int64_t max_budget, std::int64_t min_budget, int eta, int iterations, bool sha)
       : Controller(space, std::move(searcher), seed), eta_(eta), iterations_(iterations), sha_(sha) {

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <set>
 
 #include "controllers/controller.hpp"
 #include "core/yaml.hpp"
@@ -54,6 +55,29 @@ std::vector<Job> drive(Controller& c, const std::function<double(const Job&)>& l
 
 core::SearchSpace unit_space() {
   return core::SearchSpace::from_yaml(YAML::Load("x: {type: float, low: 0, high: 1}\n"), "t");
+}
+
+// The plan a progress line shows is the number of trials the controller really starts.
+TEST(Controllers, PlannedTrialsAreTheTrialsStarted) {
+  const core::SearchSpace space = unit_space();
+  for (const std::string algorithm : {"random", "grid", "tpe", "sha", "hyperband", "bohb", "asha"}) {
+    ControllerOptions o;
+    o.algorithm = algorithm;
+    o.num_trials = 11;
+    o.grid_points = 7;
+    o.max_budget = 27;
+    o.eta = 3;
+    o.iterations = 2;
+    auto c = make_controller(o, space, 5);
+    std::set<int> started;
+    for (const Job& job : drive(*c, [](const Job& j) { return j.config.values[0]; })) started.insert(job.trial);
+    EXPECT_EQ(c->planned_trials(), static_cast<int>(started.size())) << algorithm;
+  }
+  ControllerOptions o;
+  o.algorithm = "hyperband";
+  o.max_budget = 81;
+  o.eta = 3;
+  EXPECT_EQ(make_controller(o, space, 5)->planned_trials(), 81 + 34 + 15 + 8 + 5);  // Li et al.'s table
 }
 
 TEST(Hyperband, ControllerSpendsTheBracketBudgets) {
