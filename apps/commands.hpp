@@ -53,4 +53,8 @@ int keys_command(const std::string& command, bool json);
 // schedules/best.yaml into the run directory.
 int lineage_command(const std::string& run_dir, bool json);
 
+// graybox report RUN_DIR: PNG pictures and index.html in `out` (default RUN_DIR/report); `metric`
+// picks the learning curve's metric ("" = the run's main one).
+int report_command(const std::string& run_dir, const std::string& out, const std::string& metric);
+
 }  // namespace graybox::apps

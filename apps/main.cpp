@@ -80,6 +80,16 @@ int main(int argc, char** argv) {
   lineage_cmd->add_option("run_dir", lineage_dir, "the tune run directory")->required();
   lineage_cmd->add_flag("--json", lineage_json, "print JSON");
 
+  std::string report_dir, report_out, report_metric;
+  auto* report_cmd = app.add_subcommand("report", "draw a run's learning curves, hyperparameters, lineage and scores");
+  report_cmd->footer(
+      "Example:\n"
+      "  graybox report runs/pbt-quick            # PNGs and index.html in runs/pbt-quick/report\n"
+      "Needs /usr/bin/python3 with matplotlib: sudo apt-get install python3-matplotlib");
+  report_cmd->add_option("run_dir", report_dir, "a train, fit or tune run directory")->required();
+  report_cmd->add_option("--out", report_out, "where the pictures go (default RUN_DIR/report)");
+  report_cmd->add_option("--metric", report_metric, "the metric of the learning curves (default: the run's main one)");
+
   std::string keys_of;
   bool keys_json = false;
   auto* keys_cmd = app.add_subcommand("keys", "list the config keys of train, fit or tune: type, default, range, doc");
@@ -121,6 +131,7 @@ int main(int argc, char** argv) {
     if (*keys_cmd) return apps::keys_command(keys_of, keys_json);
     if (*tune_cmd) return apps::tune_command(tune);
     if (*lineage_cmd) return apps::lineage_command(lineage_dir, lineage_json);
+    if (*report_cmd) return apps::report_command(report_dir, report_out, report_metric);
   } catch (const core::UserError& e) {
     std::fprintf(stderr, "\nerror: %s\n", e.what());
     return core::kExitUserError;

@@ -15,6 +15,7 @@ PACKAGES=(
   zlib1g-dev              # gzip-compressed IDX and CSV data files
   dataset-fashion-mnist   # Fashion-MNIST (graybox fit configs, tests)
   python3-sklearn         # digits, iris, wine, breast cancer CSVs (graybox fit, tests)
+  python3-matplotlib      # graybox report's pictures (tools/report.py)
   libegl-dev libegl-mesa0 libgl1-mesa-dri ffmpeg   # offscreen rendering (graybox eval --video)
 )
 

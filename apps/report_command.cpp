@@ -1,0 +1,93 @@
+// graybox report RUN_DIR: pictures of a train, fit or tune (PBT) run, drawn by tools/report.py
+// (Debian's /usr/bin/python3 with python3-matplotlib) from the run's store, and an index.html
+// with the summary table. The summary's statistics come from core/statistics: over the trials'
+// (members') final scores, their mean, median and interquartile mean with 95 % stratified
+// bootstrap intervals (seeded: a re-run writes the same intervals).
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "apps/commands.hpp"
+#include "core/error.hpp"
+#include "core/files.hpp"
+#include "core/run_store.hpp"
+#include "core/statistics.hpp"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace graybox::apps {
+namespace {
+
+constexpr const char* kPython = "/usr/bin/python3";
+
+std::string quoted(const std::string& text) {
+  std::string out = "'";
+  for (const char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+std::string format(double v) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%.6g", v);
+  return buffer;
+}
+
+std::string with_interval(const core::Interval& i) {
+  return format(i.point) + " [" + format(i.low) + ", " + format(i.high) + "]";
+}
+
+// Rows of the summary table: the trials' final scores with intervals (tune, PBT), or the last
+// value of each metric (a single train or fit run).
+json summary_rows(const core::RunStore& store) {
+  json rows = json::array();
+  std::vector<double> finals;
+  for (const auto& t : store.trials()) {
+    if (std::isfinite(t.score)) finals.push_back(t.score);
+  }
+  if (!finals.empty()) {
+    rows.push_back({"trials with a score", std::to_string(finals.size())});
+    const core::TaskScores scores{finals};
+    const auto interval = [&](const core::Aggregate& f) { return with_interval(core::aggregate_interval(scores, f, 2000, 0)); };
+    rows.push_back({"mean final score [95% bootstrap CI]", interval([](const std::vector<double>& x) { return core::mean(x); })});
+    rows.push_back({"median final score [95% CI]", interval([](const std::vector<double>& x) { return core::median(x); })});
+    rows.push_back({"IQM final score [95% CI]", interval([](const std::vector<double>& x) { return core::interquartile_mean(x); })});
+    return rows;
+  }
+  std::map<std::string, core::MetricRow> last;
+  for (const auto& m : store.metrics(0)) last[m.name] = m;
+  for (const auto& [name, m] : last) rows.push_back({name + " (last, step " + std::to_string(m.step) + ")", format(m.value)});
+  return rows;
+}
+
+}  // namespace
+
+int report_command(const std::string& run_dir, const std::string& out_option, const std::string& metric) {
+  if (!fs::exists(run_dir + "/store.sqlite")) throw core::UserError(run_dir + ": not a run directory (no store.sqlite)");
+  const std::string script = std::string(GRAYBOX_TOOLS_DIR) + "/report.py";
+  if (!fs::exists(script)) throw core::UserError(script + ": the report script is missing (tools/ of the source tree)");
+  if (std::system((std::string(kPython) + " -c 'import matplotlib' > /dev/null 2>&1").c_str()) != 0) {
+    throw core::UserError(std::string("graybox report needs ") + kPython +
+                          " with matplotlib; install it with: sudo apt-get install python3-matplotlib");
+  }
+  const std::string out = out_option.empty() ? run_dir + "/report" : out_option;
+  fs::create_directories(out);
+  json rows;
+  {
+    core::RunStore store(run_dir + "/store.sqlite");
+    rows = summary_rows(store);
+  }
+  const std::string summary = out + "/summary.json";
+  core::write_file_atomic(summary, rows.dump(1) + "\n");
+  std::string command = std::string(kPython) + " " + quoted(script) + " " + quoted(run_dir) + " " + quoted(out) +
+                        " --summary-file " + quoted(summary);
+  if (!metric.empty()) command += " --metric " + quoted(metric);
+  const int status = std::system(command.c_str());
+  if (status != 0) throw core::UserError(run_dir + ": the report script failed (" + script + ", status " + std::to_string(status) + ")");
+  return 0;
+}
+
+}  // namespace graybox::apps
