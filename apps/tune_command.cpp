@@ -339,6 +339,8 @@ int tune_command(const TuneOptions& options) {
     progress.update(trials_so_far(), runner.history().size(), best ? best->score : std::nan(""), runner.total_units());
   };
   report();
+  // Ctrl-C: every running trial stops at its next budget unit and keeps its checkpoint.
+  runner.set_stop([] { return stop_signal() != 0; });
   runner.run([&](const std::vector<controllers::TrialResult>& batch) {
     report();
     if (!options.quiet) {

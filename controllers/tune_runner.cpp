@@ -3,6 +3,7 @@
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -16,6 +17,10 @@ namespace fs = std::filesystem;
 
 namespace graybox::controllers {
 using core::seconds_since;
+
+namespace {
+const char* const kStopped = "stopped";  // a job's status when a stop request interrupted it
+}  // namespace
 
 TuneRunner::TuneRunner(Controller& controller, const core::TrialFactory& factory, core::RunStore& store,
                        std::string dir, std::uint64_t seed, std::int64_t max_units, int parallel)
@@ -80,10 +85,21 @@ TrialResult TuneRunner::execute(const Job& job, core::MetricSink& sink) {
     std::int64_t committed = 0;
     for (const auto& h : history_) committed += h.trial == job.trial ? h.steps : 0;
     start = std::min(trainable->steps_done(), committed);
-    const std::int64_t target = job.budget * factory_.unit();
-    if (trainable->steps_done() < target) trainable->train(target - trainable->steps_done(), sink);
-    result.score = factory_.score(*trainable);
-    if (!std::isfinite(result.score)) {
+    // One budget unit at a time (to absolute unit boundaries, so whole updates end where one
+    // call would end them), so that a stop request takes effect at the next unit boundary.
+    const std::int64_t unit = factory_.unit(), target = job.budget * unit;
+    bool stopped = false;
+    while (trainable->steps_done() < target && !trainable->finished()) {
+      if (stop_ && stop_()) {
+        stopped = true;
+        break;
+      }
+      const std::int64_t next = std::min(target, (trainable->steps_done() / unit + 1) * unit);
+      trainable->train(next - trainable->steps_done(), sink);
+    }
+    if (stopped) {
+      result.status = kStopped;
+    } else if (result.score = factory_.score(*trainable); !std::isfinite(result.score)) {
       result.status = "diverged";
       result.loss = INFINITY;
     } else {
@@ -140,6 +156,16 @@ void TuneRunner::run(const std::function<bool(const std::vector<TrialResult>&)>&
       tbb::parallel_for(std::size_t{0}, batch.size(), [&](std::size_t i) { results[i] = execute(batch[i], curves[i]); },
                         tbb::simple_partitioner());
     });
+
+    // Stopped mid-batch: keep every trial's checkpoint (saved above) and curve, report nothing;
+    // the controller's committed state re-issues this batch on --resume, and each trial
+    // continues from its checkpoint.
+    if (std::any_of(results.begin(), results.end(), [](const TrialResult& r) { return r.status == kStopped; })) {
+      for (std::size_t i = 0; i < batch.size(); ++i) curves[i].write_to(store_, batch[i].trial);
+      store_.commit();
+      stopped_ = true;
+      return;
+    }
 
     const auto report_start = core::Clock::now();
     for (std::size_t i = 0; i < batch.size(); ++i) {

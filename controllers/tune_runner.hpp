@@ -45,6 +45,11 @@ class TuneRunner {
   // Runs until the controller is done, or until `on_batch` (called after each committed batch)
   // returns false.
   void run(const std::function<bool(const std::vector<TrialResult>&)>& on_batch = {});
+  // Checked by every running trial at each budget unit (from its TBB thread, so it must be
+  // thread-safe): true stops the trials at their next unit boundary; run() then saves their
+  // checkpoints and curves, reports nothing of that batch and returns (stopped() is true).
+  void set_stop(std::function<bool()> stop) { stop_ = std::move(stop); }
+  bool stopped() const { return stopped_; }
 
   const std::vector<TrialResult>& history() const { return history_; }
   // The best result at the largest budget any trial reached (ties: the earlier trial).
@@ -69,6 +74,8 @@ class TuneRunner {
   std::uint64_t seed_;
   std::int64_t max_units_;
   int parallel_;
+  std::function<bool()> stop_;
+  bool stopped_ = false;
   std::vector<TrialResult> history_;
   std::map<int, std::int64_t> reached_;  // units each trial has trained
   std::int64_t total_units_ = 0;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 
@@ -186,6 +187,55 @@ TEST(TuneRunner, TotalStepsAreTheStepsActuallyTrained) {
   TuneRunner resumed(*again, factory, store, dir, 3, o.max_budget, 2);
   ASSERT_TRUE(resumed.resume());
   EXPECT_EQ(resumed.total_steps(), trained);
+}
+
+// A stop request (Ctrl-C) takes effect inside the running trials at their next budget unit: they
+// keep their checkpoints, nothing of the batch is reported, and a resumed experiment ends exactly
+// as an uninterrupted one (results, steps).
+TEST(TuneRunner, AStopInsideTheTrialsResumesToTheSameResult) {
+  const core::SearchSpace space = core::SearchSpace::from_yaml(YAML::Load("x1: {type: float, low: 0, high: 1}\n"), "t");
+  ChunkedFactory factory;
+  ControllerOptions o;
+  o.algorithm = "hyperband";
+  o.max_budget = 9;
+  o.eta = 3;
+  std::vector<TrialResult> whole;
+  std::int64_t whole_steps = 0;
+  {
+    auto controller = make_controller(o, space, 3);
+    const std::string dir = temp_dir("stop_whole");
+    core::RunStore store(dir + "/store.sqlite");
+    TuneRunner runner(*controller, factory, store, dir, 3, o.max_budget, 2);
+    runner.run();
+    whole = runner.history();
+    whole_steps = runner.total_steps();
+  }
+  const std::string dir = temp_dir("stop_inside");
+  std::size_t reported = 0;
+  {
+    auto controller = make_controller(o, space, 3);
+    core::RunStore store(dir + "/store.sqlite");
+    TuneRunner runner(*controller, factory, store, dir, 3, o.max_budget, 2);
+    std::atomic<int> checks{0};
+    runner.set_stop([&] { return ++checks > 40; });  // some way into the experiment, mid-trial
+    runner.run();
+    EXPECT_TRUE(runner.stopped());
+    reported = runner.history().size();
+    EXPECT_LT(reported, whole.size());
+  }
+  auto controller = make_controller(o, space, 3);
+  core::RunStore store(dir + "/store.sqlite");
+  TuneRunner resumed(*controller, factory, store, dir, 3, o.max_budget, 2);
+  ASSERT_TRUE(resumed.resume());
+  EXPECT_EQ(resumed.history().size(), reported);
+  resumed.run();
+  ASSERT_EQ(resumed.history().size(), whole.size());
+  for (std::size_t k = 0; k < whole.size(); ++k) {
+    EXPECT_EQ(resumed.history()[k].trial, whole[k].trial);
+    EXPECT_EQ(resumed.history()[k].budget, whole[k].budget);
+    EXPECT_EQ(resumed.history()[k].score, whole[k].score);
+  }
+  EXPECT_EQ(resumed.total_steps(), whole_steps);
 }
 
 // A kill after a trial's checkpoint was swapped in but before its batch was committed leaves the
