@@ -99,10 +99,21 @@ def draw_curves(metrics, metric, out, xunit, who):
     return out
 
 
-def draw_hyperparameters(hypers, last_step, out, xunit):
+# Metrics that log a hyperparameter at every update (a schedule's value): finer than the
+# hyperparameters table, which holds the values set at the start and at each exploit.
+LOGGED_HYPERPARAMETERS = {"charts/learning_rate": "learning_rate", "charts/weight_decay": "weight_decay"}
+
+
+def draw_hyperparameters(hypers, metrics, last_step, out, xunit, who):
     changing = {}
     for trial, step, name, value in hypers:
         changing.setdefault(name, {}).setdefault(trial, []).append((step, value))
+    logged = {}
+    for trial, step, name, value in metrics:
+        if name in LOGGED_HYPERPARAMETERS and value is not None:
+            logged.setdefault(LOGGED_HYPERPARAMETERS[name], {}).setdefault(trial, []).append((step, value))
+    for name, per in logged.items():
+        changing.setdefault(name, {}).update(per)
     for per in changing.values():  # each value holds until the member's last step
         for trial, points in per.items():
             if last_step.get(trial, 0) > points[-1][0]:
@@ -114,7 +125,8 @@ def draw_hyperparameters(hypers, last_step, out, xunit):
     for ax, name in zip(axes[:, 0], names):
         for trial, points in sorted(changing[name].items()):
             xs, ys = zip(*points)
-            ax.step(xs, ys, where="post", marker="o", markersize=3, label="member %d" % trial)
+            ax.step(xs, ys, where="post", marker="o" if len(xs) < 40 else None, markersize=3,
+                    label="%s %d" % (who, trial))
         positive = all(v > 0 for pts in changing[name].values() for _, v in pts)
         values = [v for pts in changing[name].values() for _, v in pts]
         if positive and max(values) / min(values) > 20:
@@ -207,7 +219,7 @@ def main():
     pictures = []
     for title, path in [
         ("Learning curves", metric and draw_curves(metrics, metric, os.path.join(args.out_dir, "curves.png"), xunit, who)),
-        ("Hyperparameters", draw_hyperparameters(hypers, last_step, os.path.join(args.out_dir, "hyperparameters.png"), xunit)),
+        ("Hyperparameters", draw_hyperparameters(hypers, metrics, last_step, os.path.join(args.out_dir, "hyperparameters.png"), xunit, who)),
         ("PBT lineage", draw_lineage(events, trials, os.path.join(args.out_dir, "lineage.png"), xunit)),
         ("Final score", draw_final(trials, run_metric(args.run_dir), os.path.join(args.out_dir, "final.png"))),
     ]:
