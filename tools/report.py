@@ -75,7 +75,8 @@ def run_metric(run_dir):
     try:
         with open(os.path.join(run_dir, "summary.json")) as f:
             summary = json.load(f)
-        return "%s (%s)" % (summary["metric"], summary.get("mode", ""))
+        better = {"min": "lower is better", "max": "higher is better"}.get(summary.get("mode"), "")
+        return "%s (%s)" % (summary["metric"], better) if better else summary["metric"]
     except (OSError, ValueError, KeyError):
         return "final score"
 
@@ -88,10 +89,20 @@ def draw_curves(metrics, metric, out, xunit, who):
     if not series:
         return None
     fig, ax = plt.subplots(figsize=(8, 4.5))
+    smoothed = False
     for trial, points in sorted(series.items()):
         xs, ys = zip(*points)
-        ax.plot(xs, ys, marker="." if len(xs) < 40 else None, linewidth=1.2, label="%s %d" % (who, trial))
-    labelled(ax, "Learning curves: %s" % metric, xunit, metric)
+        if len(xs) < 100:
+            ax.plot(xs, ys, marker="." if len(xs) < 40 else None, linewidth=1.2, label="%s %d" % (who, trial))
+            continue
+        # Many noisy points (episodes): the raw values faint, their running mean over a window
+        # of a twentieth of the points on top.
+        window = max(5, len(ys) // 20)
+        line, = ax.plot(xs, ys, linewidth=0.6, alpha=0.25)
+        means = [sum(ys[max(0, k - window + 1):k + 1]) / (k + 1 - max(0, k - window + 1)) for k in range(len(ys))]
+        ax.plot(xs, means, linewidth=1.8, color=line.get_color(), label="%s %d (running mean)" % (who, trial))
+        smoothed = True
+    labelled(ax, "Learning curves: %s%s" % (metric, " (faint: every value)" if smoothed else ""), xunit, metric)
     legend(ax, len(series))
     fig.tight_layout()
     fig.savefig(out, dpi=110)
