@@ -22,7 +22,11 @@ using nlohmann::json;
 namespace graybox::apps {
 namespace {
 
-constexpr const char* kPython = "/usr/bin/python3";
+// Debian's interpreter, where python3-matplotlib installs; GRAYBOX_PYTHON replaces it (tests).
+std::string python() {
+  const char* chosen = std::getenv("GRAYBOX_PYTHON");
+  return chosen && *chosen ? chosen : "/usr/bin/python3";
+}
 
 std::string quoted(const std::string& text) {
   std::string out = "'";
@@ -69,8 +73,8 @@ int report_command(const std::string& run_dir, const std::string& out_option, co
   if (!fs::exists(run_dir + "/store.sqlite")) throw core::UserError(run_dir + ": not a run directory (no store.sqlite)");
   const std::string script = std::string(GRAYBOX_TOOLS_DIR) + "/report.py";
   if (!fs::exists(script)) throw core::UserError(script + ": the report script is missing (tools/ of the source tree)");
-  if (std::system((std::string(kPython) + " -c 'import matplotlib' > /dev/null 2>&1").c_str()) != 0) {
-    throw core::UserError(std::string("graybox report needs ") + kPython +
+  if (std::system((quoted(python()) + " -c 'import matplotlib' > /dev/null 2>&1").c_str()) != 0) {
+    throw core::UserError("graybox report needs " + python() +
                           " with matplotlib; install it with: sudo apt-get install python3-matplotlib");
   }
   const std::string out = out_option.empty() ? run_dir + "/report" : out_option;
@@ -82,7 +86,7 @@ int report_command(const std::string& run_dir, const std::string& out_option, co
   }
   const std::string summary = out + "/summary.json";
   core::write_file_atomic(summary, rows.dump(1) + "\n");
-  std::string command = std::string(kPython) + " " + quoted(script) + " " + quoted(run_dir) + " " + quoted(out) +
+  std::string command = quoted(python()) + " " + quoted(script) + " " + quoted(run_dir) + " " + quoted(out) +
                         " --summary-file " + quoted(summary);
   if (!metric.empty()) command += " --metric " + quoted(metric);
   const int status = std::system(command.c_str());

@@ -80,6 +80,17 @@ TEST_F(Report, PicturesOfATuneRun) {
   }
 }
 
+TEST_F(Report, WithoutMatplotlibItSaysHowToInstallIt) {
+  const std::string config = write("rs.yaml",
+      "seed: 2\ntask: branin\ntune:\n  algorithm: random\n  num_trials: 2\n  max_budget: 1\n"
+      "search_space:\n  x1: {type: float, low: -5, high: 10}\n  x2: {type: float, low: 0, high: 15}\n");
+  ASSERT_EQ(run("tune " + config + " --quiet --out " + dir_ + "/t").code, 0);
+  // An interpreter with no matplotlib: `false` fails every import.
+  const Result r = shell("", "GRAYBOX_PYTHON=/bin/false " + std::string(GRAYBOX_BIN) + " report " + dir_ + "/t");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("apt-get install python3-matplotlib"), std::string::npos) << r.output;
+}
+
 TEST_F(Report, ADirectoryThatIsNotARunIsRefused) {
   const Result r = run("report " + dir_ + "/nothing");
   EXPECT_EQ(r.code, 2) << r.output;
