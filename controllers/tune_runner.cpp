@@ -11,6 +11,7 @@
 
 #include "core/buffer_sink.hpp"
 #include "core/error.hpp"
+#include "core/files.hpp"
 #include "core/timing.hpp"
 
 namespace fs = std::filesystem;
@@ -75,6 +76,8 @@ TrialResult TuneRunner::execute(const Job& job, core::MetricSink& sink) {
   std::unique_ptr<core::Trainable> trainable;
   std::int64_t start = 0;  // the trainable's steps before this job
   try {
+    // The trial folder is replaced as a whole, so its lock lives beside it.
+    const core::DirLock lock(dir_ + "/trials", std::to_string(job.trial) + ".lock");
     trainable = factory_.make(controller_.space().overrides(job.config), trial_seed(job.trial), max_units_);
     const std::string dir = trial_dir(job.trial);
     if (fs::exists(dir + "/done")) trainable->load(dir);

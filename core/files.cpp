@@ -64,8 +64,9 @@ std::string read_file(const std::string& path) {
   return text.str();
 }
 
-DirLock::DirLock(const std::string& dir) {
-  const std::string path = dir + "/lock";
+DirLock::DirLock(const std::string& dir, const std::string& file) {
+  const std::string path = dir + "/" + file;
+  const std::string what = file == "lock" ? dir : path;
   fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd_ < 0) fail(path, "cannot open the lock file", errno);
   if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
@@ -77,7 +78,7 @@ DirLock::DirLock(const std::string& dir) {
     if (error != EWOULDBLOCK) fail(path, "cannot lock", error);
     std::string owner = n > 0 ? std::string(pid, static_cast<std::size_t>(n)) : std::string("?");
     while (!owner.empty() && (owner.back() == '\n' || owner.back() == ' ')) owner.pop_back();
-    throw UserError(dir + ": in use by pid " + owner + " (another graybox process is running in it)");
+    throw UserError(what + ": in use by pid " + owner + " (another graybox process is running in it)");
   }
   const std::string pid = std::to_string(::getpid()) + "\n";
   if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {

@@ -15,10 +15,11 @@ void sync_path(const std::string& path);
 
 // An exclusive lock on a directory (flock on DIR/lock, which holds the owner's pid), held for
 // the object's life and released by the kernel if the process dies. A second process that
-// asks for it gets a UserError "DIR: in use by pid N".
+// asks for it gets a UserError "DIR: in use by pid N". `file` names another lock file in DIR,
+// for a thing that DIR holds (e.g. trials/7.lock for a trial folder that is swapped as a whole).
 class DirLock {
  public:
-  explicit DirLock(const std::string& dir);
+  explicit DirLock(const std::string& dir, const std::string& file = "lock");
   ~DirLock();
   DirLock(const DirLock&) = delete;
   DirLock& operator=(const DirLock&) = delete;

@@ -5,6 +5,8 @@
 #include <tbb/task_group.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -46,6 +48,7 @@ struct PopulationRunner::Member {
   // The metrics its trainable reported in the interval in flight, until the runner's thread
   // hands them to the store (before the commit of that interval).
   core::BufferSink curve;
+  std::unique_ptr<core::DirLock> lock;  // members/<i>/lock, held for the runner's life
 };
 
 PopulationRunner::PopulationRunner(const PbtOptions& options, const core::SearchSpace& space,
@@ -60,6 +63,12 @@ PopulationRunner::PopulationRunner(const PbtOptions& options, const core::Search
 }
 
 PopulationRunner::~PopulationRunner() = default;
+
+std::unique_ptr<core::DirLock> PopulationRunner::lock_member(int member) const {
+  const std::string dir = dir_ + "/members/" + std::to_string(member);
+  fs::create_directories(dir);
+  return std::make_unique<core::DirLock>(dir);
+}
 
 std::uint64_t PopulationRunner::member_seed(int member) const {
   return core::derive_seed(seed_, core::Stream::kTrial, static_cast<std::uint64_t>(member));
@@ -209,6 +218,7 @@ bool PopulationRunner::resume() {
   for (const auto& j : state.at("members")) {
     auto m = std::make_unique<Member>();
     m->id = id;
+    m->lock = lock_member(id);
     m->config = values_from_json(j.at("config"));
     m->score = number(j.at("score"));
     m->gain_before = number(j.at("gain_before"));
@@ -229,6 +239,7 @@ void PopulationRunner::start() {
   for (int i = 0; i < options_.population; ++i) {
     auto m = std::make_unique<Member>();
     m->id = i;
+    m->lock = lock_member(i);
     m->config = space_.sample(rng_);
     m->trainable = factory_.make(space_.overrides(m->config), member_seed(i), options_.max_budget);
     apply_config(*m);
@@ -449,31 +460,49 @@ void PopulationRunner::run_asynchronous(const std::function<bool()>& on_round) {
     m->snapshot = factory_.make(space_.overrides(m->config), member_seed(m->id), options_.max_budget);
     m->snapshot->copy_state_from(*m->trainable);
   }
+  // A FIFO of the members ready for their next interval, served by `parallel` worker loops, so
+  // that more members than threads take turns in the order they finished (one task per interval
+  // would let TBB's last-in-first-out deques run one member to its end before the others start).
+  std::deque<int> ready;
+  for (auto& m : members_) {
+    if (m->trainable->steps_done() < end && !m->trainable->finished()) ready.push_back(m->id);
+  }
+  int training = 0;  // members in an interval now
+  bool stop = false;
+  std::condition_variable wake;
+  const auto worker = [&] {
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (;;) {
+      wake.wait(lock, [&] { return stop || !ready.empty() || training == 0; });
+      if (stop || ready.empty()) break;  // nothing ready and nobody training: the run is over
+      const int id = ready.front();
+      ready.pop_front();
+      ++training;
+      Member& m = *members_[id];
+      lock.unlock();
+      const std::int64_t before = m.trainable->steps_done();
+      const auto t0 = core::Clock::now();
+      bool unscored = false;
+      const double score = train_member(m, options_.interval, unscored);
+      const double trained = static_cast<double>(m.trainable->steps_done() - before) / static_cast<double>(factory_.unit());
+      lock.lock();
+      --training;
+      m.score = score;
+      m.unscored = unscored;
+      m.steps = m.trainable->steps_done();
+      train_seconds_ += seconds_since(t0);
+      ++round_;  // before the commit in after_interval, so a resumed run counts the same
+      after_interval(m, trained);
+      if (on_round && !on_round()) stop = true;
+      if (!stop && m.trainable->steps_done() < end && !m.trainable->finished()) ready.push_back(id);
+      wake.notify_all();
+    }
+    wake.notify_all();
+  };
   tbb::task_arena arena(options_.parallel);
   tbb::task_group group;
-  bool stop = false;
-  // One task per member interval, so more members than threads take turns fairly.
-  std::function<void(int)> step = [&](int id) {
-    Member& m = *members_[id];
-    const std::int64_t before = m.trainable->steps_done();
-    const auto t0 = core::Clock::now();
-    bool unscored = false;
-    const double score = train_member(m, options_.interval, unscored);
-    const double trained = static_cast<double>(m.trainable->steps_done() - before) / static_cast<double>(factory_.unit());
-    std::lock_guard<std::mutex> lock(mutex_);
-    m.score = score;
-    m.unscored = unscored;
-    m.steps = m.trainable->steps_done();
-    train_seconds_ += seconds_since(t0);
-    ++round_;  // before the commit in after_interval, so a resumed run counts the same
-    after_interval(m, trained);
-    if (on_round && !on_round()) stop = true;
-    if (!stop && m.trainable->steps_done() < end && !m.trainable->finished()) group.run([&step, id] { step(id); });
-  };
   arena.execute([&] {
-    for (auto& m : members_) {
-      if (m->trainable->steps_done() < end && !m->trainable->finished()) group.run([&step, id = m->id] { step(id); });
-    }
+    for (int k = 0; k < std::min(options_.parallel, size()); ++k) group.run(worker);
     group.wait();
   });
 }

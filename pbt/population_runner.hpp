@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "core/files.hpp"
 #include "core/rng.hpp"
 #include "core/run_store.hpp"
 #include "core/search_space.hpp"
@@ -100,6 +101,7 @@ class PopulationRunner {
   const core::Trainable& offered_state(const Member& m) const;
   double exploit(Member& loser, const Member& donor);  // returns the copy's seconds
   void rollback(Member& m);
+  std::unique_ptr<core::DirLock> lock_member(int member) const;  // members/<i>/lock
 
   PbtOptions options_;
   const core::SearchSpace& space_;

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/files.hpp"
 #include "core/yaml.hpp"
 #include "tasks/synthetic_task.hpp"
 
@@ -236,6 +237,23 @@ TEST(TuneRunner, AStopInsideTheTrialsResumesToTheSameResult) {
     EXPECT_EQ(resumed.history()[k].score, whole[k].score);
   }
   EXPECT_EQ(resumed.total_steps(), whole_steps);
+}
+
+// Every trial is locked while it trains: another process holding trials/<id>.lock keeps the
+// runner out of that trial (it is an error result naming the holder), not a shared checkpoint.
+TEST(TuneRunner, ATrialLockedByAnotherProcessIsNotTrained) {
+  Experiment e("branin", "random");
+  e.options.num_trials = 3;
+  const std::string dir = temp_dir("locked_trial");
+  fs::create_directories(dir + "/trials");
+  const core::DirLock held(dir + "/trials", "1.lock");
+  const auto history = e.run(dir, 1);
+  ASSERT_EQ(history.size(), 3u);
+  EXPECT_EQ(history[0].status, "ok");
+  EXPECT_NE(history[1].status.find("trials/1.lock: in use by pid " + std::to_string(::getpid())), std::string::npos)
+      << history[1].status;
+  EXPECT_FALSE(fs::exists(dir + "/trials/1/done"));
+  EXPECT_EQ(history[2].status, "ok");
 }
 
 // A kill after a trial's checkpoint was swapped in but before its batch was committed leaves the
