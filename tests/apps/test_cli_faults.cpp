@@ -322,8 +322,11 @@ TEST_F(Cli, TuneShowsProgressAndStopsOnCtrlC) {
   EXPECT_NE(text.find("continue with: graybox tune --resume --out " + dir_ + "/once"), std::string::npos) << text;
   const auto summary = summary_of(dir_ + "/once");
   EXPECT_EQ(summary["status"], "stopped");
-  EXPECT_EQ(summary["results"].get<int>(), 0);
-  EXPECT_TRUE(fs::exists(dir_ + "/once/trials/0/done")) << "the stopped trial keeps its checkpoint";
+  // Trials run one at a time: those finished before the signal are reported, the one it stopped
+  // keeps its checkpoint.
+  const int results = summary["results"].get<int>();
+  EXPECT_LT(results, 3);
+  EXPECT_TRUE(fs::exists(dir_ + "/once/trials/" + std::to_string(results) + "/done")) << "the stopped trial keeps its checkpoint";
   EXPECT_LT(seconds, 5.0) << "a stop takes effect at the next unit, not at the end of the trial";
   // Twice: out at once, leaving a store that opens.
   const auto [code2, text2, seconds2] = stopped(dir_ + "/twice", 2);
