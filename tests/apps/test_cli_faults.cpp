@@ -292,17 +292,18 @@ TEST_F(Cli, TuneShowsProgressAndStopsOnCtrlC) {
                                              "search_space:\n  agent.gamma: {type: float, low: 0.9, high: 0.99}\n");
   // Runs the experiment, sends `signals` Ctrl-Cs once the first progress line is out; returns
   // the exit code, the output and the seconds from the first signal to the end.
-  const auto stopped = [&](const std::string& out, int signals) {
+  const auto stopped = [&](const std::string& cfg, const std::string& out, int signals, const std::string& wait_for) {
     const std::string log = out + ".log";
     const pid_t pid = ::fork();
     if (pid == 0) {
       if (!std::freopen(log.c_str(), "w", stderr)) ::_exit(126);
-      ::execl(GRAYBOX_BIN, GRAYBOX_BIN, "tune", config.c_str(), "--out", out.c_str(), static_cast<char*>(nullptr));
+      ::execl(GRAYBOX_BIN, GRAYBOX_BIN, "tune", cfg.c_str(), "--out", out.c_str(), static_cast<char*>(nullptr));
       ::_exit(127);
     }
-    for (int i = 0; i < 600 && (!fs::exists(log) || read_file(log).find("/3 done, ") == std::string::npos); ++i) {
+    for (int i = 0; i < 600 && (!fs::exists(log) || read_file(log).find(wait_for) == std::string::npos); ++i) {
       ::usleep(50000);
     }
+    if (signals > 1) ::usleep(300000);  // well inside the first trial's only budget unit
     const auto sent = std::chrono::steady_clock::now();
     for (int i = 0; i < signals; ++i) {
       ::kill(pid, SIGINT);
@@ -315,7 +316,7 @@ TEST_F(Cli, TuneShowsProgressAndStopsOnCtrlC) {
   };
   // One Ctrl-C in the first trial: it stops at its next budget unit (256 env steps) with its
   // checkpoint, nothing of the batch is reported, and the experiment stops.
-  const auto [code, text, seconds] = stopped(dir_ + "/once", 1);
+  const auto [code, text, seconds] = stopped(config, dir_ + "/once", 1, "/3 done, ");
   EXPECT_EQ(code, 130) << text;
   EXPECT_NE(text.find(" results, best final_return "), std::string::npos) << text;
   EXPECT_NE(text.find(" units, 00:0"), std::string::npos) << text;
@@ -328,8 +329,13 @@ TEST_F(Cli, TuneShowsProgressAndStopsOnCtrlC) {
   EXPECT_LT(results, 3);
   EXPECT_TRUE(fs::exists(dir_ + "/once/trials/" + std::to_string(results) + "/done")) << "the stopped trial keeps its checkpoint";
   EXPECT_LT(seconds, 5.0) << "a stop takes effect at the next unit, not at the end of the trial";
-  // Twice: out at once, leaving a store that opens.
-  const auto [code2, text2, seconds2] = stopped(dir_ + "/twice", 2);
+  // Twice: out at once, leaving a store that opens. A trial of one budget unit of 153600 env
+  // steps cannot stop before its end (seconds), so the second signal surely finds it training;
+  // with 256-step units the first signal alone may end the run before the second arrives.
+  const std::string whole = write("whole.yaml", "seed: 1\ntask: rl\nbase_config: base.yaml\ntune:\n  algorithm: random\n"
+                                                "  num_trials: 3\n  max_budget: 1\n  budget_unit: 153600\n"
+                                                "search_space:\n  agent.gamma: {type: float, low: 0.9, high: 0.99}\n");
+  const auto [code2, text2, seconds2] = stopped(whole, dir_ + "/twice", 2, "tuning rl with");
   EXPECT_EQ(code2, 130) << text2;
   EXPECT_NE(text2.find("stopped at once; continue with: graybox tune --resume --out " + dir_ + "/twice"),
             std::string::npos) << text2;
