@@ -19,7 +19,7 @@
 #include "core/config.hpp"
 #include "core/files.hpp"
 #include "core/progress.hpp"
-#include "core/run_store.hpp"
+#include "store/sqlite_store.hpp"
 #include "core/store_sink.hpp"
 #include "core/version.hpp"
 #include "tasks/supervised_task.hpp"
@@ -74,7 +74,7 @@ int fit_command(const TrainOptions& options) {
   // Everything is checked (the config, the checkpoint's shape, the store) before anything is written.
   const std::unique_ptr<RunDir> run = open_run_dir(options, "fit");
   const std::string& out = run->path();
-  core::RunStore store(run->file("store.sqlite"));
+  store::SqliteStore store(run->file("store.sqlite"));
   const std::string checkpoint = start_run(options, *run, config, changed, task_config.hyperparameters, task, store);
   if (checkpoint.empty() && !options.quiet) {
     std::fprintf(stderr, "fitting a %s on %s (%lld training examples) for %lld epochs into %s\n",

@@ -9,7 +9,8 @@
 #include "apps/commands.hpp"
 #include "core/error.hpp"
 #include "core/files.hpp"
-#include "core/run_store.hpp"
+#include "core/state_journal.hpp"
+#include "store/sqlite_store.hpp"
 #include "pbt/lineage.hpp"
 
 namespace fs = std::filesystem;
@@ -19,10 +20,9 @@ namespace graybox::apps {
 
 int lineage_command(const std::string& run_dir, bool as_json) {
   if (!fs::exists(run_dir + "/store.sqlite")) throw core::UserError(run_dir + ": not a run directory (no store.sqlite)");
-  core::RunStore store(run_dir + "/store.sqlite");
-  const std::string text = store.meta("pbt_state");
-  if (text.empty()) throw core::UserError(run_dir + ": not a pbt or pb2 run (no population state in its store)");
-  const json state = json::parse(text);
+  store::SqliteStore store(run_dir + "/store.sqlite");
+  const json state = core::StateJournal(store, "pbt", "pbt_state").load();
+  if (state.is_null()) throw core::UserError(run_dir + ": not a pbt or pb2 run (no population state in its store)");
   std::vector<pbt::LineageEvent> events;
   for (const auto& e : state.at("lineage")) events.push_back(pbt::LineageEvent::from_json(e));
   const bool maximize = state.at("maximize").get<bool>();

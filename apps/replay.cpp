@@ -22,7 +22,7 @@ Replay::Replay(const core::Config& config, const core::Trainable& trainable) {
   }
 }
 
-void Replay::apply(core::Trainable& trainable, core::RunStore& store) const {
+void Replay::apply(core::Trainable& trainable, core::Store& store) const {
   if (!active()) return;
   core::Hyperparameters hp = trainable.hyperparameters();
   bool changed = false;

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "core/config.hpp"
-#include "core/run_store.hpp"
+#include "core/store.hpp"
 #include "core/trainable.hpp"
 #include "pbt/lineage.hpp"
 
@@ -20,7 +20,7 @@ class Replay {
   Replay(const core::Config& config, const core::Trainable& trainable);
   bool active() const { return !schedules_.points.empty(); }
   // Sets the values at the trainable's current step.
-  void apply(core::Trainable& trainable, core::RunStore& store) const;
+  void apply(core::Trainable& trainable, core::Store& store) const;
   // The next step after `step` at which a value changes (INT64_MAX if none), so that training
   // chunks can end exactly there.
   std::int64_t next_change(std::int64_t step) const;

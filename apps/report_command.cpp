@@ -13,8 +13,9 @@
 #include "apps/commands.hpp"
 #include "core/error.hpp"
 #include "core/files.hpp"
-#include "core/run_store.hpp"
 #include "core/statistics.hpp"
+#include "core/store.hpp"
+#include "store/sqlite_store.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -46,7 +47,7 @@ std::string with_interval(const core::Interval& i) {
 
 // Rows of the summary table: the trials' final scores with intervals (tune, PBT), or the last
 // value of each metric (a single train or fit run).
-json summary_rows(const core::RunStore& store) {
+json summary_rows(const core::Store& store) {
   json rows = json::array();
   std::vector<double> finals;
   for (const auto& t : store.trials()) {
@@ -81,7 +82,7 @@ int report_command(const std::string& run_dir, const std::string& out_option, co
   fs::create_directories(out);
   json rows;
   {
-    core::RunStore store(run_dir + "/store.sqlite");
+    store::SqliteStore store(run_dir + "/store.sqlite");
     rows = summary_rows(store);
   }
   const std::string summary = out + "/summary.json";

@@ -213,10 +213,10 @@ std::vector<std::pair<std::string, std::string>> check_resume_overrides(
 namespace {
 
 // A resumed run's store holds its metrics up to the checkpoint (they are committed first).
-void require_store_reaches(const core::RunStore& store, std::int64_t step) {
+void require_store_reaches(const core::Store& store, std::int64_t step) {
   const std::int64_t last = store.last_step(0);
   if (step > 0 && last < step) {
-    throw core::UserError(store.path() + ": holds metrics up to step " + std::to_string(last) +
+    throw core::UserError(store.location() + ": holds metrics up to step " + std::to_string(last) +
                           ", but the checkpoint is at step " + std::to_string(step) +
                           " (truncated or replaced?); restore it, or start a new run with another --out");
   }
@@ -242,7 +242,7 @@ std::vector<std::string> apply_resume_overrides(const std::vector<std::pair<std:
 
 std::string start_run(const TrainOptions& options, const RunDir& run, const core::Config& config,
                       const std::vector<std::pair<std::string, std::string>>& changed,
-                      const core::Hyperparameters& configured, core::Trainable& task, core::RunStore& store) {
+                      const core::Hyperparameters& configured, core::Trainable& task, core::Store& store) {
   std::string checkpoint;
   std::vector<std::string> changes;
   if (options.resume) {

@@ -23,7 +23,7 @@
 #include "core/config.hpp"
 #include "core/files.hpp"
 #include "core/hyperparameters.hpp"
-#include "core/run_store.hpp"
+#include "core/store.hpp"
 #include "core/trainable.hpp"
 
 namespace graybox::apps {
@@ -89,6 +89,6 @@ std::vector<std::pair<std::string, std::string>> check_resume_overrides(
 // meta, and records the resume and each change. Returns the checkpoint ("" for a new run).
 std::string start_run(const TrainOptions& options, const RunDir& run, const core::Config& config,
                       const std::vector<std::pair<std::string, std::string>>& changed,
-                      const core::Hyperparameters& configured, core::Trainable& task, core::RunStore& store);
+                      const core::Hyperparameters& configured, core::Trainable& task, core::Store& store);
 
 }  // namespace graybox::apps

@@ -16,7 +16,7 @@
 #include "optim/trainer.hpp"
 #include "core/files.hpp"
 #include "core/progress.hpp"
-#include "core/run_store.hpp"
+#include "store/sqlite_store.hpp"
 #include "core/store_sink.hpp"
 #include "envs/env.hpp"
 #include "pbt/lineage.hpp"
@@ -83,7 +83,7 @@ int train_command(const TrainOptions& options) {
   const std::unique_ptr<RunDir> run = open_run_dir(options, "train");
   const std::string& out = run->path();
   tasks::RlTask task(task_config);
-  core::RunStore store(run->file("store.sqlite"));
+  store::SqliteStore store(run->file("store.sqlite"));
   const std::string checkpoint = start_run(options, *run, config, changed, task_config.hyperparameters, task, store);
   if (checkpoint.empty() && !options.quiet) {
     std::fprintf(stderr, "training %s (%s) for %lld steps into %s\n", task_config.env_id.c_str(),

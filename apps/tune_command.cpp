@@ -22,10 +22,10 @@
 #include "controllers/tune_runner.hpp"
 #include "core/config.hpp"
 #include "core/files.hpp"
-#include "core/run_store.hpp"
 #include "core/search_space.hpp"
 #include "core/yaml.hpp"
 #include "pbt/population_runner.hpp"
+#include "store/sqlite_store.hpp"
 #include "tasks/synthetic_task.hpp"
 
 namespace fs = std::filesystem;
@@ -316,7 +316,7 @@ int tune_command(const TuneOptions& options) {
 
   const Experiment experiment = open_experiment(options, path, config, root);
   const std::string& out = experiment.out;
-  core::RunStore store(out + "/store.sqlite");
+  store::SqliteStore store(out + "/store.sqlite");
   controllers::TuneRunner runner(*controller, *factory, store, out, seed, co.max_budget, parallel);
   if (options.resume && runner.resume() && !options.quiet) {
     std::fprintf(stderr, "resuming %s after %zu results\n", out.c_str(), runner.history().size());
@@ -424,7 +424,7 @@ int population_tune(const core::Config& config, const Experiment& experiment, co
   const std::uint64_t seed = static_cast<std::uint64_t>(config.get_int("seed"));
 
   const std::string& out = experiment.out;
-  core::RunStore store(out + "/store.sqlite");
+  store::SqliteStore store(out + "/store.sqlite");
   pbt::PopulationRunner runner(po, space, factory, store, out, seed);
   if (options.resume && runner.resume() && !options.quiet) {
     std::fprintf(stderr, "resuming %s after round %d\n", out.c_str(), runner.rounds());

@@ -23,11 +23,12 @@ namespace {
 const char* const kStopped = "stopped";  // a job's status when a stop request interrupted it
 }  // namespace
 
-TuneRunner::TuneRunner(Controller& controller, const core::TrialFactory& factory, core::RunStore& store,
+TuneRunner::TuneRunner(Controller& controller, const core::TrialFactory& factory, core::Store& store,
                        std::string dir, std::uint64_t seed, std::int64_t max_units, int parallel)
     : controller_(controller),
       factory_(factory),
       store_(store),
+      journal_(store, "tune", "controller_state"),
       dir_(std::move(dir)),
       seed_(seed),
       max_units_(max_units),
@@ -42,9 +43,8 @@ std::uint64_t TuneRunner::trial_seed(int trial) const {
 std::string TuneRunner::trial_dir(int trial) const { return dir_ + "/trials/" + std::to_string(trial); }
 
 bool TuneRunner::resume() {
-  const std::string state = store_.meta("controller_state");
-  if (state.empty()) return false;
-  const nlohmann::json j = nlohmann::json::parse(state);
+  const nlohmann::json j = journal_.load();
+  if (j.is_null()) return false;
   controller_.load_state(j.at("controller"));
   total_units_ = j.at("total_units").get<std::int64_t>();
   // States saved before steps were counted: their nominal steps.
@@ -193,9 +193,9 @@ void TuneRunner::run(const std::function<bool(const std::vector<TrialResult>&)>&
                          {"loss", std::isfinite(h.loss) ? nlohmann::json(h.loss) : nlohmann::json()},
                          {"status", h.status}, {"seconds", h.seconds}, {"steps", h.steps}});
     }
-    const nlohmann::json state{{"controller", controller_.state()}, {"history", history}, {"total_units", total_units_},
-                               {"total_steps", total_steps_}};
-    store_.set_meta_on_commit("controller_state", state.dump());
+    // Only what changed since the last batch is written: its results, the controller's changes.
+    journal_.record({{"controller", controller_.state()}, {"history", history}, {"total_units", total_units_},
+                     {"total_steps", total_steps_}});
     store_.commit();
     if (on_batch && !on_batch(results)) return;
   }

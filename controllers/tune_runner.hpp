@@ -4,8 +4,9 @@
 // experiment, depend only on the seed and `parallel`, not on timing.
 //
 // After every batch the results, each job's learning curve (the metrics its trainable reported,
-// kept in the job's own sink while it trained), the trials table and the controller's state are
-// committed to the store in one transaction; each trial's latest checkpoint lives in trials/<id>/. A killed
+// kept in the job's own sink while it trained), the trials table and the change of the resume
+// state (the batch's results, the controller's new state: a StateJournal entry, never the
+// whole history again) are committed to the store in one transaction; each trial's latest checkpoint lives in trials/<id>/. A killed
 // experiment resumes from the last committed batch (losing only the batch in flight), and a
 // promoted trial continues from its checkpoint instead of training again.
 #pragma once
@@ -17,7 +18,8 @@
 #include <vector>
 
 #include "controllers/controller.hpp"
-#include "core/run_store.hpp"
+#include "core/state_journal.hpp"
+#include "core/store.hpp"
 #include "core/trainable.hpp"
 #include "core/trial_factory.hpp"
 
@@ -36,7 +38,7 @@ struct TrialResult {
 
 class TuneRunner {
  public:
-  TuneRunner(Controller& controller, const core::TrialFactory& factory, core::RunStore& store, std::string dir,
+  TuneRunner(Controller& controller, const core::TrialFactory& factory, core::Store& store, std::string dir,
              std::uint64_t seed, std::int64_t max_units, int parallel);
 
   // Restores the controller and the history from the store (after a kill). Returns false if the
@@ -69,7 +71,8 @@ class TuneRunner {
 
   Controller& controller_;
   const core::TrialFactory& factory_;
-  core::RunStore& store_;
+  core::Store& store_;
+  core::StateJournal journal_;  // the resume state, in the store's state log "tune"
   std::string dir_;
   std::uint64_t seed_;
   std::int64_t max_units_;

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "core/run_store.hpp"
+#include "core/store.hpp"
 #include "core/trainable.hpp"
 
 namespace graybox::core {
@@ -27,7 +27,7 @@ class BufferSink final : public MetricSink {
 
   // Buffers every row into `store` under `trial` (committed with the store's next commit) and
   // empties the sink.
-  void write_to(RunStore& store, std::int64_t trial) {
+  void write_to(Store& store, std::int64_t trial) {
     for (const auto& m : metrics_) store.set_metric(trial, m.step, m.name, m.value);
     for (const auto& e : events_) store.add_event(trial, e.step, e.kind, e.detail);
     metrics_.clear();

@@ -9,14 +9,14 @@
 #include <map>
 #include <string>
 
-#include "core/run_store.hpp"
+#include "core/store.hpp"
 #include "core/trainable.hpp"
 
 namespace graybox::core {
 
 class StoreSink final : public MetricSink {
  public:
-  explicit StoreSink(RunStore& store, std::int64_t trial = 0, bool echo_events = true)
+  explicit StoreSink(Store& store, std::int64_t trial = 0, bool echo_events = true)
       : store_(store), trial_(trial), echo_events_(echo_events) {}
 
   void metric(std::int64_t step, const std::string& name, double value) override {
@@ -34,7 +34,7 @@ class StoreSink final : public MetricSink {
   }
 
  private:
-  RunStore& store_;
+  Store& store_;
   std::int64_t trial_;
   bool echo_events_;
   std::map<std::string, double> last_;

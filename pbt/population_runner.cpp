@@ -52,9 +52,9 @@ struct PopulationRunner::Member {
 };
 
 PopulationRunner::PopulationRunner(const PbtOptions& options, const core::SearchSpace& space,
-                                   const core::TrialFactory& factory, core::RunStore& store, std::string dir,
+                                   const core::TrialFactory& factory, core::Store& store, std::string dir,
                                    std::uint64_t seed)
-    : options_(options), space_(space), factory_(factory), store_(store), dir_(std::move(dir)), seed_(seed),
+    : options_(options), space_(space), factory_(factory), store_(store), journal_(store, "pbt", "pbt_state"), dir_(std::move(dir)), seed_(seed),
       rng_(core::derive_seed(seed, core::Stream::kController)) {
   if (options_.population < 2) throw core::UserError("tune.population: PBT needs at least 2 members");
   if (options_.interval < 1) throw core::UserError("tune.perturbation_interval: must be at least 1 unit");
@@ -188,15 +188,14 @@ void PopulationRunner::commit(const std::vector<std::string>& obsolete) {
                    {"pb2", pb2},            {"train_seconds", train_seconds_}, {"exploit_seconds", exploit_seconds_},
                    {"decision_seconds", decision_seconds_}, {"metric", factory_.metric()},
                    {"maximize", factory_.maximize()}, {"tuned", tuned_names()}};
-  store_.set_meta_on_commit("pbt_state", state.dump());
+  journal_.record(state);  // what changed since the last commit: new history rows, lineage events, members
   store_.commit();
   for (const auto& checkpoint : obsolete) fs::remove_all(dir_ + "/" + checkpoint);
 }
 
 bool PopulationRunner::resume() {
-  const std::string text = store_.meta("pbt_state");
-  if (text.empty()) return false;
-  const json state = json::parse(text);
+  const json state = journal_.load();
+  if (state.is_null()) return false;
   round_ = state.at("round").get<int>();
   rng_.set_state(state.at("rng").get<std::string>());
   total_units_ = state.at("total_units").get<std::int64_t>();

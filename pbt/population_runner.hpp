@@ -5,8 +5,10 @@
 // back to their last checkpoint and explore from their own values; the rest are ranked, the
 // bottom quantile copies donors from the top (in memory: Trainable::copy_state_from) and explores.
 // Every random draw comes from one seeded stream, so the run depends only on the seed.
-// Each member's state is then written to members/<i>/r<round>/ and the population's state is
-// committed to the store together with the round's results, so --resume continues after the
+// Each member's state is then written to members/<i>/r<round>/ and the change of the
+// population's state (new history rows and lineage events, the members' new values: a
+// StateJournal entry, never the whole history again) is committed to the store together with
+// the round's results, so --resume continues after the
 // last committed round and reaches the same final scores as a run that was never stopped.
 //
 // Asynchronous mode: a member that finishes an interval compares itself with the latest scores
@@ -24,8 +26,9 @@
 
 #include "core/files.hpp"
 #include "core/rng.hpp"
-#include "core/run_store.hpp"
 #include "core/search_space.hpp"
+#include "core/state_journal.hpp"
+#include "core/store.hpp"
 #include "core/trial_factory.hpp"
 #include "pbt/explore.hpp"
 #include "pbt/lineage.hpp"
@@ -55,7 +58,7 @@ struct MemberRecord {  // one member's score after an interval
 class PopulationRunner {
  public:
   PopulationRunner(const PbtOptions& options, const core::SearchSpace& space, const core::TrialFactory& factory,
-                   core::RunStore& store, std::string dir, std::uint64_t seed);
+                   core::Store& store, std::string dir, std::uint64_t seed);
   ~PopulationRunner();
 
   // Restores the population from the store and the members' checkpoints; false if nothing was
@@ -106,7 +109,8 @@ class PopulationRunner {
   PbtOptions options_;
   const core::SearchSpace& space_;
   const core::TrialFactory& factory_;
-  core::RunStore& store_;
+  core::Store& store_;
+  core::StateJournal journal_;  // the resume state, in the store's state log "pbt"
   std::string dir_;
   std::uint64_t seed_;
   core::Rng rng_;

@@ -17,6 +17,7 @@ PACKAGES=(
   python3-sklearn         # digits, iris, wine, breast cancer CSVs (graybox fit, tests)
   python3-matplotlib      # graybox report's pictures (tools/report.py)
   libegl-dev libegl-mesa0 libgl1-mesa-dri ffmpeg   # offscreen rendering (graybox eval --video)
+  libpqxx-dev pkg-config postgresql   # the PostgreSQL store (store/); its tests start a throwaway server
 )
 
 missing=()

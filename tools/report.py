@@ -32,6 +32,11 @@ def load(run_dir):
     events = db.execute("SELECT trial, step, kind, detail FROM events ORDER BY trial, step").fetchall()
     trials = db.execute("SELECT trial, config, budget, loss, score, status FROM trials ORDER BY trial").fetchall()
     meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+    # The resume state's log says which runner wrote the store (a store of the first schema
+    # has no log: its state is a meta row, pbt_state or controller_state).
+    if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'state_log'").fetchone():
+        for (key,) in db.execute("SELECT DISTINCT key FROM state_log").fetchall():
+            meta.setdefault({"pbt": "pbt_state", "tune": "controller_state"}.get(key, key), "")
     return metrics, hypers, events, trials, meta
 
 

@@ -16,7 +16,7 @@
 
 #include "core/files.hpp"
 #include "tests/apps/cli.hpp"
-#include "core/run_store.hpp"
+#include "store/sqlite_store.hpp"
 
 namespace fs = std::filesystem;
 
@@ -156,7 +156,7 @@ TEST_F(Cli, TrainWritesACompleteRunDirectoryAndEvalUpdatesIt) {
   const std::string resolved = graybox::core::read_file(run_dir + "/config.yaml");
   EXPECT_NE(resolved.find("clip_coef: 0.2"), std::string::npos) << resolved;
   {
-    graybox::core::RunStore store(run_dir + "/store.sqlite");
+    graybox::store::SqliteStore store(run_dir + "/store.sqlite");
     EXPECT_EQ(store.metrics(0, "charts/learning_rate").size(), 4u);
     EXPECT_FALSE(store.metrics(0, "charts/episodic_return").empty());
   }
@@ -180,7 +180,7 @@ TEST_F(Cli, ResumeContinuesAStoppedRunToTheSameResult) {
   // Resuming re-reads the run's resolved config; total_steps comes from --set.
   const Result r = run("train --resume" + same + " --set total_steps=1024 --out " + dir_ + "/split");
   ASSERT_EQ(r.code, 0) << r.output;
-  graybox::core::RunStore a(dir_ + "/straight/store.sqlite"), b(dir_ + "/split/store.sqlite");
+  graybox::store::SqliteStore a(dir_ + "/straight/store.sqlite"), b(dir_ + "/split/store.sqlite");
   std::vector<graybox::core::MetricRow> ra, rb;
   for (const auto& row : a.metrics(0)) if (row.name != "charts/SPS") ra.push_back(row);
   for (const auto& row : b.metrics(0)) if (row.name != "charts/SPS") rb.push_back(row);
@@ -216,7 +216,7 @@ TEST_F(Cli, AKilledRunLeavesAStoreThatOpensAndACheckpointThatLoads) {
   ::waitpid(pid, &status, 0);
   ASSERT_TRUE(WIFSIGNALED(status));
   {
-    graybox::core::RunStore store(run_dir + "/store.sqlite");
+    graybox::store::SqliteStore store(run_dir + "/store.sqlite");
     EXPECT_FALSE(store.metrics(0, "losses/value_loss").empty());
   }
   const Result e = run("eval " + run_dir + " --episodes 1 --json");
@@ -272,7 +272,7 @@ TEST_F(Cli, TuneKilledMidExperimentResumesToTheSameResult) {
   for (int i = 0; i < 600; ++i) {
     ::usleep(50000);
     if (fs::exists(killed + "/config.yaml") && fs::exists(killed + "/store.sqlite") &&
-        graybox::core::RunStore(killed + "/store.sqlite").trials().size() >= 3) {
+        graybox::store::SqliteStore(killed + "/store.sqlite").trials().size() >= 3) {
       break;
     }
   }
@@ -408,7 +408,7 @@ TEST_F(Cli, TrainAndFitReplayARecordedHyperparameterSchedule) {
                  schedule + " --out " + dir_ + "/t");
   ASSERT_EQ(r.code, 0) << r.output;
   {
-    graybox::core::RunStore store(dir_ + "/t/store.sqlite");
+    graybox::store::SqliteStore store(dir_ + "/t/store.sqlite");
     const auto lrs = store.metrics(0, "charts/learning_rate");
     ASSERT_EQ(lrs.size(), 4u);
     EXPECT_DOUBLE_EQ(lrs[0].value, 0.001);  // the iteration from step 0
@@ -423,7 +423,7 @@ TEST_F(Cli, TrainAndFitReplayARecordedHyperparameterSchedule) {
                          "train:\n  epochs: 2\n  batch_size: 32\n") +
           " --quiet --set replay.file=" + fit_schedule + " --out " + dir_ + "/f");
   ASSERT_EQ(r.code, 0) << r.output;
-  graybox::core::RunStore store(dir_ + "/f/store.sqlite");
+  graybox::store::SqliteStore store(dir_ + "/f/store.sqlite");
   for (const auto& row : store.metrics(0, "charts/learning_rate")) {
     EXPECT_DOUBLE_EQ(row.value, row.step <= 20 ? 0.01 : 0.05) << "step " << row.step;
   }

@@ -15,19 +15,19 @@
 #include <sstream>
 
 #include "core/files.hpp"
-#include "core/run_store.hpp"
+#include "store/sqlite_store.hpp"
 #include "tests/apps/cli.hpp"
 
 namespace {
 
 using namespace graybox_cli_test;
 using graybox::core::read_file;
-using graybox::core::RunStore;
+using graybox::store::SqliteStore;
 
 nlohmann::json summary_of(const std::string& run_dir) { return nlohmann::json::parse(read_file(run_dir + "/summary.json")); }
 
 std::vector<std::int64_t> steps_of(const std::string& run_dir, const std::string& metric) {
-  RunStore store(run_dir + "/store.sqlite");
+  SqliteStore store(run_dir + "/store.sqlite");
   std::vector<std::int64_t> steps;
   for (const auto& row : store.metrics(0, metric)) steps.push_back(row.step);
   return steps;
@@ -122,7 +122,7 @@ TEST_F(Cli, AResumeOverrideIsAppliedAndLoggedOrRefusedBeforeAnythingIsWritten) {
   r = run("train --resume --set total_steps=768 --set agent.learning_rate=0.001 --set eval.episodes=0 --out " + out);
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("agent.learning_rate: 0.0003 -> 0.001"), std::string::npos) << r.output;
-  RunStore store(out + "/store.sqlite");
+  SqliteStore store(out + "/store.sqlite");
   const auto lr = store.metrics(0, "charts/learning_rate");
   ASSERT_EQ(lr.size(), 3u);
   EXPECT_DOUBLE_EQ(lr[1].value, 3e-4);
@@ -192,7 +192,7 @@ TEST_F(Cli, RelativePathsAreRelativeToTheConfigFile) {
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_NE(read_file(dir_ + "/run/config.yaml").find(dir_ + "/sub/sched.yaml"), std::string::npos);
   {
-    RunStore store(dir_ + "/run/store.sqlite");
+    SqliteStore store(dir_ + "/run/store.sqlite");
     const auto lr = store.metrics(0, "charts/learning_rate");
     ASSERT_EQ(lr.size(), 2u);
     EXPECT_DOUBLE_EQ(lr[1].value, 0.002);
@@ -340,7 +340,7 @@ TEST_F(Cli, TuneShowsProgressAndStopsOnCtrlC) {
   EXPECT_NE(text2.find("stopped at once; continue with: graybox tune --resume --out " + dir_ + "/twice"),
             std::string::npos) << text2;
   EXPECT_LT(seconds2, 1.5);
-  EXPECT_NO_THROW(RunStore(dir_ + "/twice/store.sqlite").trials());
+  EXPECT_NO_THROW(SqliteStore(dir_ + "/twice/store.sqlite").trials());
   (void)seconds;
 }
 

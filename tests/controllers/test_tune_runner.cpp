@@ -9,6 +9,7 @@
 
 #include "core/files.hpp"
 #include "core/yaml.hpp"
+#include "store/sqlite_store.hpp"
 #include "tasks/synthetic_task.hpp"
 
 namespace fs = std::filesystem;
@@ -39,7 +40,7 @@ struct Experiment {
   // Runs to the end, or stops after `stop_after` batches.
   std::vector<TrialResult> run(const std::string& dir, int parallel, int stop_after = -1, bool resume = false) {
     auto controller = make_controller(options, space, 7);
-    core::RunStore store(dir + "/store.sqlite");
+    store::SqliteStore store(dir + "/store.sqlite");
     TuneRunner runner(*controller, *factory, store, dir, 7, options.max_budget, parallel);
     if (resume) {
       EXPECT_TRUE(runner.resume());
@@ -134,7 +135,7 @@ TEST(TuneRunner, PromotedTrialsContinueFromTheirCheckpoint) {
   }
   EXPECT_LT(increments, budgets);
   auto controller = make_controller(e.options, e.space, 7);
-  core::RunStore store(dir + "/store.sqlite");
+  store::SqliteStore store(dir + "/store.sqlite");
   TuneRunner runner(*controller, *e.factory, store, dir, 7, e.options.max_budget, 1);
   ASSERT_TRUE(runner.resume());
   EXPECT_EQ(runner.total_units(), increments);
@@ -168,7 +169,7 @@ TEST(TuneRunner, TotalStepsAreTheStepsActuallyTrained) {
   o.eta = 3;
   auto controller = make_controller(o, space, 3);
   const std::string dir = temp_dir("chunked");
-  core::RunStore store(dir + "/store.sqlite");
+  store::SqliteStore store(dir + "/store.sqlite");
   TuneRunner runner(*controller, factory, store, dir, 3, o.max_budget, 2);
   runner.run();
   std::int64_t trained = 0;  // every trial's final steps, from its checkpoint
@@ -205,7 +206,7 @@ TEST(TuneRunner, AStopInsideTheTrialsResumesToTheSameResult) {
   {
     auto controller = make_controller(o, space, 3);
     const std::string dir = temp_dir("stop_whole");
-    core::RunStore store(dir + "/store.sqlite");
+    store::SqliteStore store(dir + "/store.sqlite");
     TuneRunner runner(*controller, factory, store, dir, 3, o.max_budget, 2);
     runner.run();
     whole = runner.history();
@@ -215,7 +216,7 @@ TEST(TuneRunner, AStopInsideTheTrialsResumesToTheSameResult) {
   std::size_t reported = 0;
   {
     auto controller = make_controller(o, space, 3);
-    core::RunStore store(dir + "/store.sqlite");
+    store::SqliteStore store(dir + "/store.sqlite");
     TuneRunner runner(*controller, factory, store, dir, 3, o.max_budget, 2);
     std::atomic<int> checks{0};
     runner.set_stop([&] { return ++checks > 40; });  // some way into the experiment, mid-trial
@@ -225,7 +226,7 @@ TEST(TuneRunner, AStopInsideTheTrialsResumesToTheSameResult) {
     EXPECT_LT(reported, whole.size());
   }
   auto controller = make_controller(o, space, 3);
-  core::RunStore store(dir + "/store.sqlite");
+  store::SqliteStore store(dir + "/store.sqlite");
   TuneRunner resumed(*controller, factory, store, dir, 3, o.max_budget, 2);
   ASSERT_TRUE(resumed.resume());
   EXPECT_EQ(resumed.history().size(), reported);
@@ -268,7 +269,7 @@ TEST(TuneRunner, AResumeOverACheckpointAheadOfTheStoreCountsTheSameSteps) {
   o.eta = 3;
   const auto steps_after = [&](const std::string& dir, int stop_after) {
     auto controller = make_controller(o, space, 3);
-    core::RunStore store(dir + "/store.sqlite");
+    store::SqliteStore store(dir + "/store.sqlite");
     TuneRunner runner(*controller, factory, store, dir, 3, o.max_budget, 1);
     int batches = 0;
     runner.run([&](const std::vector<TrialResult>&) { return stop_after < 0 || ++batches < stop_after; });
@@ -282,7 +283,7 @@ TEST(TuneRunner, AResumeOverACheckpointAheadOfTheStoreCountsTheSameSteps) {
   fs::remove_all(killed + "/trials");
   fs::copy(further + "/trials", killed + "/trials", fs::copy_options::recursive);
   auto controller = make_controller(o, space, 3);
-  core::RunStore store(killed + "/store.sqlite");
+  store::SqliteStore store(killed + "/store.sqlite");
   TuneRunner resumed(*controller, factory, store, killed, 3, o.max_budget, 1);
   ASSERT_TRUE(resumed.resume());
   resumed.run();

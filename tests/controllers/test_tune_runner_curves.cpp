@@ -7,6 +7,7 @@
 #include <map>
 #include <tuple>
 
+#include "store/sqlite_store.hpp"
 #include "controllers/tune_runner.hpp"
 #include "core/yaml.hpp"
 #include "tasks/synthetic_task.hpp"
@@ -68,7 +69,7 @@ class EveryStepFactory final : public core::TrialFactory {
 
 using Curves = std::map<std::tuple<std::int64_t, std::int64_t, std::string>, std::vector<double>>;
 
-Curves curves_in(const core::RunStore& store) {
+Curves curves_in(const core::Store& store) {
   Curves c;
   for (const auto& r : store.metrics()) c[{r.trial, r.step, r.name}].push_back(r.value);
   return c;
@@ -87,7 +88,7 @@ struct CurveExperiment {
   }
   std::vector<TrialResult> run(const std::string& dir, int stop_after = -1, bool resume = false) {
     auto controller = make_controller(options, space, 11);
-    core::RunStore store(dir + "/store.sqlite");
+    store::SqliteStore store(dir + "/store.sqlite");
     TuneRunner runner(*controller, factory, store, dir, 11, options.max_budget, 2);
     if (resume) {
       EXPECT_TRUE(runner.resume());
@@ -102,7 +103,7 @@ TEST(TuneRunnerCurves, EveryTrialLeavesItsLearningCurveInTheStore) {
   CurveExperiment e;
   const std::string dir = curve_dir("whole");
   const auto history = e.run(dir);
-  core::RunStore store(dir + "/store.sqlite");
+  store::SqliteStore store(dir + "/store.sqlite");
   const Curves curves = curves_in(store);
   ASSERT_FALSE(history.empty());
   for (const auto& h : history) {
@@ -128,7 +129,7 @@ TEST(TuneRunnerCurves, AResumedExperimentLeavesNoDuplicateRows) {
   fs::remove_all(dir + "/trials");
   fs::create_directories(dir + "/trials");
   e.run(dir, -1, true);
-  core::RunStore a(whole + "/store.sqlite"), b(dir + "/store.sqlite");
+  store::SqliteStore a(whole + "/store.sqlite"), b(dir + "/store.sqlite");
   const Curves straight = curves_in(a), resumed = curves_in(b);
   for (const auto& [key, values] : resumed) {
     EXPECT_EQ(values.size(), 1u) << "trial " << std::get<0>(key) << " step " << std::get<1>(key) << " " << std::get<2>(key);

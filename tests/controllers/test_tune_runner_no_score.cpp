@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "store/sqlite_store.hpp"
 #include "controllers/tune_runner.hpp"
 #include "core/yaml.hpp"
 #include "tasks/synthetic_task.hpp"
@@ -52,7 +53,7 @@ TEST(TuneRunner, ATrialWithNoScoreYetIsReportedAsSuchAndTheOthersGoOn) {
   options.eta = 3;
   const LateScoreFactory factory;
   auto controller = make_controller(options, space, 3);
-  core::RunStore store((dir / "store.sqlite").string());
+  store::SqliteStore store((dir / "store.sqlite").string());
   TuneRunner runner(*controller, factory, store, dir.string(), 3, options.max_budget, 1);
   runner.run();
   int unscored = 0, scored = 0;

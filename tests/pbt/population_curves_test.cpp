@@ -9,6 +9,7 @@
 #include <map>
 #include <tuple>
 
+#include "store/sqlite_store.hpp"
 #include "pbt/population_runner.hpp"
 #include "tasks/synthetic_task.hpp"
 
@@ -42,7 +43,7 @@ PbtOptions small(bool synchronous) {
 }
 
 // (member, step) -> the values recorded for `name` there.
-std::map<std::pair<std::int64_t, std::int64_t>, std::vector<double>> rows(const core::RunStore& store,
+std::map<std::pair<std::int64_t, std::int64_t>, std::vector<double>> rows(const core::Store& store,
                                                                          const std::string& name) {
   std::map<std::pair<std::int64_t, std::int64_t>, std::vector<double>> out;
   for (const auto& r : store.metrics(-1, name)) out[{r.trial, r.step}].push_back(r.value);
@@ -52,7 +53,7 @@ std::map<std::pair<std::int64_t, std::int64_t>, std::vector<double>> rows(const 
 TEST(PopulationCurves, EveryMemberLeavesOneRowPerIntervalAndItsScoreMatches) {
   const auto factory = tasks::make_synthetic_factory("branin");
   const std::string dir = member_dir("sync");
-  core::RunStore store(dir + "/store.sqlite");
+  store::SqliteStore store(dir + "/store.sqlite");
   PopulationRunner runner(small(true), space2(), *factory, store, dir, 4);
   runner.run();
   const auto objective = rows(store, "objective"), score = rows(store, "pbt/score");
@@ -71,7 +72,7 @@ TEST(PopulationCurves, EveryMemberLeavesOneRowPerIntervalAndItsScoreMatches) {
 TEST(PopulationCurves, AsynchronousExploitsReplaceTheStepsTrainedAgain) {
   const auto factory = tasks::make_synthetic_factory("branin");
   const std::string dir = member_dir("async");
-  core::RunStore store(dir + "/store.sqlite");
+  store::SqliteStore store(dir + "/store.sqlite");
   PopulationRunner runner(small(false), space2(), *factory, store, dir, 6);
   runner.run();
   const auto objective = rows(store, "objective");
@@ -94,21 +95,21 @@ TEST(PopulationCurves, AResumedRunLeavesTheCurvesOfAnUninterruptedOne) {
   const auto factory = tasks::make_synthetic_factory("branin_mf");
   const std::string whole = member_dir("whole"), dir = member_dir("killed");
   {
-    core::RunStore store(whole + "/store.sqlite");
+    store::SqliteStore store(whole + "/store.sqlite");
     PopulationRunner runner(small(true), space2(), *factory, store, whole, 9);
     runner.run();
   }
   {
-    core::RunStore store(dir + "/store.sqlite");
+    store::SqliteStore store(dir + "/store.sqlite");
     PopulationRunner runner(small(true), space2(), *factory, store, dir, 9);
     int rounds = 0;
     runner.run([&] { return ++rounds < 3; });
   }
-  core::RunStore store(dir + "/store.sqlite");
+  store::SqliteStore store(dir + "/store.sqlite");
   PopulationRunner runner(small(true), space2(), *factory, store, dir, 9);
   ASSERT_TRUE(runner.resume());
   runner.run();
-  core::RunStore straight(whole + "/store.sqlite");
+  store::SqliteStore straight(whole + "/store.sqlite");
   EXPECT_EQ(rows(store, "objective"), rows(straight, "objective"));
 }
 

@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 
+#include "store/sqlite_store.hpp"
 #include "core/error.hpp"
 #include "core/files.hpp"
 #include "pbt/population_runner.hpp"
@@ -145,7 +146,7 @@ TEST(PopulationRunner, EveryExploitCopiesTheStateTheDonorIsScoredBy) {
     const ProgressFactory factory;
     const core::SearchSpace space = branin_space();
     const std::string dir = fresh_dir(synchronous ? "progress_sync" : "progress_async");
-    core::RunStore store(dir + "/store.sqlite");
+    store::SqliteStore store(dir + "/store.sqlite");
     PbtOptions o = options();
     o.synchronous = synchronous;
     PopulationRunner runner(o, space, factory, store, dir, 11);
@@ -187,7 +188,7 @@ TEST(PopulationRunner, ImprovesAndEveryCopyPointsToAStateThatExisted) {
     const auto factory = tasks::make_synthetic_factory("branin");
     const core::SearchSpace space = branin_space();
     const std::string dir = fresh_dir("lineage_" + algorithm);
-    core::RunStore store(dir + "/store.sqlite");
+    store::SqliteStore store(dir + "/store.sqlite");
     PopulationRunner runner(options(algorithm), space, *factory, store, dir, 1);
     runner.run();
     for (int i = 0; i < runner.size(); ++i) EXPECT_EQ(runner.steps(i), 60) << algorithm;
@@ -256,20 +257,20 @@ TEST(PopulationRunner, ResumedRunEqualsAnUninterruptedOne) {
     std::vector<double> uninterrupted;
     {
       const std::string dir = fresh_dir("whole_" + algorithm);
-      core::RunStore store(dir + "/store.sqlite");
+      store::SqliteStore store(dir + "/store.sqlite");
       PopulationRunner runner(options(algorithm), space, *factory, store, dir, 7);
       runner.run();
       for (int i = 0; i < runner.size(); ++i) uninterrupted.push_back(runner.score(i));
     }
     const std::string dir = fresh_dir("killed_" + algorithm);
     {
-      core::RunStore store(dir + "/store.sqlite");
+      store::SqliteStore store(dir + "/store.sqlite");
       PopulationRunner runner(options(algorithm), space, *factory, store, dir, 7);
       int rounds = 0;
       runner.run([&] { return ++rounds < 4; });  // "killed" after the 4th committed round
       EXPECT_EQ(runner.steps(0), 20);
     }
-    core::RunStore store(dir + "/store.sqlite");
+    store::SqliteStore store(dir + "/store.sqlite");
     PopulationRunner runner(options(algorithm), space, *factory, store, dir, 7);
     ASSERT_TRUE(runner.resume());
     EXPECT_EQ(runner.rounds(), 4);
@@ -284,7 +285,7 @@ TEST(PopulationRunner, DivergedMembersRollBackAndThePopulationSurvives) {
   const DivergingFactory factory;
   const core::SearchSpace space = branin_space();
   const std::string dir = fresh_dir("nan");
-  core::RunStore store(dir + "/store.sqlite");
+  store::SqliteStore store(dir + "/store.sqlite");
   PopulationRunner runner(options(), space, factory, store, dir, 3);
   runner.run();
   EXPECT_GT(store.count_events("rollback"), 0);
@@ -337,7 +338,7 @@ TEST(PopulationRunner, MembersWithNoScoreYetTrainOnUnrankedAndAreNotRolledBack) 
     const LateScoreFactory factory;
     const core::SearchSpace space = branin_space();
     const std::string dir = fresh_dir(synchronous ? "late_sync" : "late_async");
-    core::RunStore store(dir + "/store.sqlite");
+    store::SqliteStore store(dir + "/store.sqlite");
     PbtOptions o = options();
     o.synchronous = synchronous;
     PopulationRunner runner(o, space, factory, store, dir, 4);
@@ -361,7 +362,7 @@ TEST(PopulationRunner, AMemberFolderLockedByAnotherProcessRefusesTheRun) {
   const std::string dir = fresh_dir("locked_member");
   fs::create_directories(dir + "/members/2");
   const core::DirLock held(dir + "/members/2");
-  core::RunStore store(dir + "/store.sqlite");
+  store::SqliteStore store(dir + "/store.sqlite");
   PopulationRunner runner(options(), space, *factory, store, dir, 1);
   try {
     runner.run();
@@ -375,7 +376,7 @@ TEST(PopulationRunner, AsynchronousModeFinishesEveryMember) {
   const auto factory = tasks::make_synthetic_factory("branin");
   const core::SearchSpace space = branin_space();
   const std::string dir = fresh_dir("async");
-  core::RunStore store(dir + "/store.sqlite");
+  store::SqliteStore store(dir + "/store.sqlite");
   PbtOptions o = options();
   o.synchronous = false;
   o.population = 6;
@@ -412,7 +413,7 @@ TEST(PopulationRunner, AsynchronousRunKilledMidwayResumesFromAMovedDirectory) {
   const std::string moved = fresh_dir("async_moved");
   std::vector<MemberRecord> committed;
   {
-    core::RunStore store(dir + "/store.sqlite");
+    store::SqliteStore store(dir + "/store.sqlite");
     PopulationRunner runner(o, space, *factory, store, dir, 5);
     int commits = 0;
     runner.run([&] {
@@ -427,7 +428,7 @@ TEST(PopulationRunner, AsynchronousRunKilledMidwayResumesFromAMovedDirectory) {
   }
   fs::remove_all(dir);  // the old place is gone: checkpoints are found relative to the run directory
 
-  core::RunStore store(moved + "/store.sqlite");
+  store::SqliteStore store(moved + "/store.sqlite");
   PopulationRunner runner(o, space, *factory, store, moved, 5);
   ASSERT_TRUE(runner.resume());
   EXPECT_EQ(runner.rounds(), 7);

@@ -1,0 +1,58 @@
+// PostgresStore: the store on a PostgreSQL server (libpqxx), for studies that many processes on
+// many machines share. Its tables carry the prefix graybox_ (a database may hold other tools'
+// tables too); the schema version lives in graybox_schema and is migrated on connect, under an
+// advisory lock so that workers starting together migrate once.
+//
+// A lost connection (the server restarted, a network blip) is retried: each call reconnects
+// and runs its transaction again until `reconnect_seconds` have passed, then fails with a
+// UserError naming the server. A transaction either commits whole or not at all, so a retry
+// writes nothing twice (a commit whose outcome the connection lost is refused by the duplicate
+// check if it had landed).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/store.hpp"
+
+namespace pqxx {
+class transaction_base;
+}  // namespace pqxx
+
+namespace graybox::store {
+
+class PostgresStore final : public core::Store {
+ public:
+  static constexpr int kSchemaVersion = 1;
+
+  // `uri`: a libpq connection URI (postgresql://user@host:port/db).
+  PostgresStore(const std::string& uri, const std::string& study, double reconnect_seconds = 60.0);
+  ~PostgresStore() override;
+
+  void truncate_after(std::int64_t trial, std::int64_t step) override;
+  void set_meta(const std::string& key, const std::string& value) override;
+  std::string meta(const std::string& key) const override;
+  std::vector<core::MetricRow> metrics(std::int64_t trial = -1, const std::string& name = "") const override;
+  std::int64_t last_step(std::int64_t trial) const override;
+  std::int64_t count_events(const std::string& kind) const override;
+  std::vector<TrialRow> trials() const override;
+  std::vector<std::string> state_log(const std::string& key) const override;
+  std::int64_t state_log_bytes(const std::string& key) const override;
+
+  // Runs `body` in one transaction, reconnecting and running it again after a lost connection
+  // (see above); for the worker's claims and leases, which need more than the Store calls.
+  void transact(const std::function<void(pqxx::transaction_base&)>& body) const;
+
+ private:
+  void write(const Batch& batch) override;
+  void migrate();
+  std::string uri_;
+  double reconnect_seconds_;
+  struct Connection;  // the libpqxx connection, with this store's prepared statements
+  mutable std::unique_ptr<Connection> connection_;
+};
+
+}  // namespace graybox::store
