@@ -26,6 +26,7 @@ class MlpInference {
   }
   int in_dim() const { return layers_.empty() ? 0 : layers_.front().in; }
   int out_dim() const { return layers_.empty() ? 0 : layers_.back().out; }
+  const std::vector<Layer>& layers() const { return layers_; }
 
   // One input row -> one output row; tanh after every layer but the last.
   void forward(const float* x, float* y) {

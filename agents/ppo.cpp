@@ -203,6 +203,8 @@ void PpoLearner::act_deterministic(const float* obs, int n, float* actions) {
   }
 }
 
+const MlpInference& PpoLearner::actor_inference() const { return impl_->actor_fast; }
+
 void PpoLearner::value(const float* obs, int n, float* values) {
   auto& m = *impl_;
   for (int i = 0; i < n; ++i) m.critic_fast.forward(obs + static_cast<std::size_t>(i) * m.obs_dim, values + i);

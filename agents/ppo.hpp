@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "agents/mlp_inference.hpp"
 #include "agents/ppo_hyperparameters.hpp"
 #include "agents/rollout_buffer.hpp"
 #include "core/hyperparameters.hpp"
@@ -40,6 +41,8 @@ class PpoLearner {
   // The mean action (deterministic evaluation).
   void act_deterministic(const float* obs, int n, float* actions);
   void value(const float* obs, int n, float* values);
+  // The frozen copy of the actor that act_deterministic runs (the mean action).
+  const MlpInference& actor_inference() const;
 
   // One PPO update over the buffer (advantages already computed). rng shuffles minibatches.
   PpoUpdateStats update(const RolloutBuffer& buffer, const core::Hyperparameters& hp,

@@ -207,6 +207,10 @@ void PpoAgent::copy_state_from(const Agent& other) {
   reported_ = o->reported_;
 }
 
+PpoPolicy PpoAgent::policy(const std::string& meta) const {
+  return PpoPolicy(learner_->actor_inference(), obs_norm_, shape_.act_low, shape_.act_high, meta);
+}
+
 double PpoAgent::parameter_checksum() const { return learner_->parameter_checksum(); }
 
 }  // namespace graybox::agents

@@ -13,6 +13,7 @@
 #include "agents/agent_shape.hpp"
 #include "agents/normalizers.hpp"
 #include "agents/ppo.hpp"
+#include "agents/ppo_policy.hpp"
 #include "agents/rollout_buffer.hpp"
 #include "core/config.hpp"
 #include "core/rng.hpp"
@@ -51,6 +52,9 @@ class PpoAgent final : public Agent {
   void load(const std::string& dir, const nlohmann::json& state) override;
   void copy_state_from(const Agent& other) override;
   double parameter_checksum() const override;
+  // The deterministic policy for deployment: the actor, the observation normaliser's frozen
+  // statistics and the action bounds; `meta` travels with it into policy.pt.
+  PpoPolicy policy(const std::string& meta) const;
 
  private:
   double learning_rate(const core::Hyperparameters& hp, std::int64_t rollout_start, std::int64_t total_steps) const;

@@ -45,6 +45,12 @@ int fit_command(const TrainOptions& options);  // supervised training; same opti
 core::ConfigSchema train_schema();
 
 int train_command(const TrainOptions& options);
+
+// The schema of `graybox control train` configs: seed, total_steps, control.*, dac.*, agent.*,
+// checkpoint.*, eval.*.
+core::ConfigSchema control_train_schema();
+// Meta-trains the learned lr/wd controller into a run directory (policy.pt at the end).
+int control_train_command(const TrainOptions& options);
 int eval_command(const EvalOptions& options);
 int envs_command(bool json);
 // Every config key of `command`'s schema (train, fit or tune; "" for all three).

@@ -1,4 +1,4 @@
-// `graybox keys [train|fit|tune] [--json]`: every config key of a command's schema with its
+// `graybox keys [train|fit|tune|control] [--json]`: every config key of a command's schema with its
 // type, default, range or choices and one-line doc, as a table or as JSON.
 #include <algorithm>
 #include <cstdio>
@@ -42,7 +42,8 @@ int keys_command(const std::string& command, bool json) {
   if (command.empty() || command == "train") schemas.emplace_back("train", train_schema());
   if (command.empty() || command == "fit") schemas.emplace_back("fit", fit_schema());
   if (command.empty() || command == "tune") schemas.emplace_back("tune", tune_schema());
-  if (schemas.empty()) throw core::UserError("keys: '" + command + "' is not one of: train, fit, tune");
+  if (command.empty() || command == "control") schemas.emplace_back("control", control_train_schema());
+  if (schemas.empty()) throw core::UserError("keys: '" + command + "' is not one of: train, fit, tune, control");
   nlohmann::json out = nlohmann::json::object();
   for (const auto& [name, schema] : schemas) {
     nlohmann::json list = nlohmann::json::array();

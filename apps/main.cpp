@@ -69,6 +69,22 @@ int main(int argc, char** argv) {
   tune_cmd->add_flag("--resume", tune.resume, "continue the experiment in --out");
   tune_cmd->add_flag("--quiet", tune.quiet, "no progress lines or table");
 
+  apps::TrainOptions control_train;
+  auto* control_cmd = app.add_subcommand("control", "the learned lr/wd meta-controller: control train, control eval");
+  control_cmd->require_subcommand(1);
+  auto* control_train_cmd =
+      control_cmd->add_subcommand("train", "meta-train a PPO policy that sets lr and weight decay over the training instances");
+  control_train_cmd->footer(
+      "Example:\n"
+      "  graybox control train configs/control/train.yaml --out runs/controller\n"
+      "  graybox control train --resume --out runs/controller     # continue a stopped or killed run\n"
+      "  graybox fit configs/fit/fashion_mlp.yaml --set controller.policy=runs/controller/policy.pt");
+  control_train_cmd->add_option("config", control_train.config_path, "the YAML config file");
+  control_train_cmd->add_option("--set", control_train.overrides, "override a config key: KEY=VALUE (repeatable)");
+  control_train_cmd->add_option("--out", control_train.out, "the run directory (default runs/<config>-<time>)");
+  control_train_cmd->add_flag("--resume", control_train.resume, "continue the run in --out from its last checkpoint");
+  control_train_cmd->add_flag("--quiet", control_train.quiet, "no progress line");
+
   std::string lineage_dir;
   bool lineage_json = false;
   auto* lineage_cmd = app.add_subcommand("lineage", "show the best member's ancestry in a pbt/pb2 run and export it");
@@ -94,7 +110,7 @@ int main(int argc, char** argv) {
   bool keys_json = false;
   auto* keys_cmd = app.add_subcommand("keys", "list the config keys of train, fit or tune: type, default, range, doc");
   keys_cmd->footer("Example:\n  graybox keys train\n  graybox keys tune --json");
-  keys_cmd->add_option("command", keys_of, "train, fit or tune (default: all three)");
+  keys_cmd->add_option("command", keys_of, "train, fit, tune or control (default: all four)");
   keys_cmd->add_flag("--json", keys_json, "print JSON");
 
   bool envs_json = false;
@@ -126,6 +142,7 @@ int main(int argc, char** argv) {
   try {
     if (*train_cmd) return apps::train_command(train);
     if (*fit_cmd) return apps::fit_command(fit);
+    if (*control_train_cmd) return apps::control_train_command(control_train);
     if (*eval_cmd) return apps::eval_command(eval);
     if (*envs_cmd) return apps::envs_command(envs_json);
     if (*keys_cmd) return apps::keys_command(keys_of, keys_json);

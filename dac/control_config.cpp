@@ -52,4 +52,45 @@ ControlOptions control_options(const core::Config& config) {
   return o;
 }
 
+nlohmann::json control_options_to_json(const ControlOptions& o) {
+  nlohmann::json j;
+  j["control_interval"] = o.control_interval;
+  j["action_mode"] = o.action_mode == ActionMode::kAbsolute ? "absolute" : "multiplicative";
+  j["control_weight_decay"] = o.control_weight_decay;
+  j["max_log10_change"] = o.max_log10_change;
+  j["lr_min"] = o.lr_min;
+  j["lr_max"] = o.lr_max;
+  j["wd_min"] = o.wd_min;
+  j["wd_max"] = o.wd_max;
+  j["val_interval"] = o.val_interval;
+  j["feature_decay"] = o.feature_decay;
+  j["reward"] = o.reward == RewardKind::kSparse ? "sparse" : "dense";
+  j["crash_penalty"] = o.crash_penalty;
+  return j;
+}
+
+ControlOptions control_options_from_json(const nlohmann::json& j) {
+  ControlOptions o;
+  try {
+    o.control_interval = j.at("control_interval").get<std::int64_t>();
+    o.action_mode = j.at("action_mode").get<std::string>() == "absolute" ? ActionMode::kAbsolute : ActionMode::kMultiplicative;
+    o.control_weight_decay = j.at("control_weight_decay").get<bool>();
+    o.max_log10_change = j.at("max_log10_change").get<double>();
+    o.lr_min = j.at("lr_min").get<double>();
+    o.lr_max = j.at("lr_max").get<double>();
+    o.wd_min = j.at("wd_min").get<double>();
+    o.wd_max = j.at("wd_max").get<double>();
+    o.val_interval = j.at("val_interval").get<std::int64_t>();
+    o.feature_decay = j.at("feature_decay").get<double>();
+    o.reward = j.at("reward").get<std::string>() == "sparse" ? RewardKind::kSparse : RewardKind::kDense;
+    o.crash_penalty = j.at("crash_penalty").get<double>();
+    check_options(o);
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(std::string("control options: ") + e.what());
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(std::string("control options: ") + e.what());
+  }
+  return o;
+}
+
 }  // namespace graybox::dac

@@ -1,6 +1,8 @@
 // The `dac.` config keys of the control env (ControlOptions) and their reader.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include "core/config.hpp"
 #include "dac/control_env.hpp"
 
@@ -9,5 +11,10 @@ namespace graybox::dac {
 void add_control_schema(core::ConfigSchema& schema);
 // Reads the dac. keys; an inconsistent pair (lr_min >= lr_max) is a ConfigError naming the key.
 ControlOptions control_options(const core::Config& config);
+
+// The options as JSON (what a saved policy carries, so deployment controls as training did)
+// and back; from_json throws std::runtime_error for a missing or bad field.
+nlohmann::json control_options_to_json(const ControlOptions& options);
+ControlOptions control_options_from_json(const nlohmann::json& j);
 
 }  // namespace graybox::dac

@@ -23,7 +23,8 @@
 //   7 log_wd       the same for the weight decay
 //   8 progress     minibatches done / budget, in [0, 1]
 //   9 crashed      1 after a non-finite training loss, else 0
-// Every value is finite and clipped to [−10, 10].
+// Every value is finite and clipped to [−10, 10]. The observation, the actions and the rewards
+// are computed by dac::ControlLoop (dac/control_loop.hpp), which deployment shares.
 //
 // Rewards: dense: −(log L_t − log L_{t−1}) with L_0 = ln C, so an episode's return is
 // log(ln C / L_last); sparse: 0 until the last step, then −V (the final validation loss).
@@ -40,41 +41,16 @@
 
 #include "core/rng.hpp"
 #include "core/trainable.hpp"
-#include "dac/features.hpp"
+#include "dac/control_loop.hpp"
 #include "dac/instance.hpp"
 #include "envs/env.hpp"
 #include "tasks/supervised_task.hpp"
 
 namespace graybox::dac {
 
-enum class ActionMode { kMultiplicative, kAbsolute };
-enum class RewardKind { kDense, kSparse };
-
-// Where an episode's seconds went: the minibatches (SupervisedTask::train), the validation
-// passes, and the rest of step() (the action, setting the optimizer, the features).
-struct ControlTiming {
-  double train_s = 0, validation_s = 0, overhead_s = 0;
-};
-
-struct ControlOptions {
-  std::int64_t control_interval = 50;  // minibatches per env step (K)
-  ActionMode action_mode = ActionMode::kMultiplicative;
-  bool control_weight_decay = true;
-  double max_log10_change = 0.1;       // multiplicative: per-step bound on |Δ log10 value|
-  double lr_min = 1e-5, lr_max = 1.0;
-  double wd_min = 1e-6, wd_max = 1.0;
-  std::int64_t val_interval = 10;      // env steps between validation passes (0: reset and end only)
-  double feature_decay = 0.98;         // per minibatch, for loss_mean and loss_std
-  RewardKind reward = RewardKind::kDense;
-  double crash_penalty = 10.0;
-};
-
-// Throws std::invalid_argument naming the option ("control_interval: must be >= 1").
-void check_options(const ControlOptions& options);
-
 class ControlEnv {
  public:
-  static constexpr int kObsDim = 10;
+  static constexpr int kObsDim = ControlLoop::kObsDim;
 
   ControlEnv(std::vector<Instance> instances, ControlOptions options);
   ~ControlEnv();
@@ -88,46 +64,44 @@ class ControlEnv {
   // Starts the run of instances()[index] with the given run seed (evaluation).
   void reset_instance(std::size_t index, std::uint64_t run_seed, double* obs);
   envs::StepResult step(const double* action, double* obs);
+  // step() whose minibatches also report their metrics (train/loss, charts/learning_rate, ...)
+  // to `sink`.
+  envs::StepResult step(const double* action, double* obs, core::MetricSink& sink);
 
   const Instance& instance() const { return instances_.at(index_); }
+  std::size_t instance_index() const { return index_; }
   std::uint64_t run_seed() const { return run_seed_; }
-  double lr() const { return lr_; }
-  double weight_decay() const { return wd_; }
-  bool crashed() const { return crashed_; }
-  bool done() const { return done_; }
+  double lr() const { return loop().lr(); }
+  double weight_decay() const { return loop().weight_decay(); }
+  bool crashed() const { return loop().crashed(); }
+  bool done() const { return !loop_ || loop_->done(); }
   std::int64_t minibatches_done() const;
-  double last_train_loss() const { return train_loss_; }  // mean over the last step
-  double last_val_loss() const { return val_loss_; }
-  double episode_return() const { return return_; }
-  std::int64_t episode_length() const { return length_; }
+  double last_train_loss() const { return loop().last_train_loss(); }  // mean over the last step
+  double last_val_loss() const { return loop().last_val_loss(); }
+  double episode_return() const { return loop().episode_return(); }
+  std::int64_t episode_length() const { return loop().episode_length(); }
   tasks::SupervisedTask& task() { return *task_; }
-  const ControlTiming& timing() const { return timing_; }  // since the last reset
+  const ControlTiming& timing() const { return loop().timing(); }  // since the last reset
+  void write_obs(double* obs) const { loop().write_obs(obs); }
+
+  // The episode in progress (the instance, the run's complete state, the controller's) into
+  // an existing folder, and back; load throws core::UserError naming the file.
+  void save(const std::string& dir) const;
+  void load(const std::string& dir);
 
  private:
-  class Sink;
   const optim::Split& data_for(const Instance& instance);
-  void apply(const double* action);
-  void set_task_values();
-  void write_obs(double* obs) const;
+  void start_task(std::size_t index, std::uint64_t run_seed);
+  const ControlLoop& loop() const;
 
   std::vector<Instance> instances_;
   ControlOptions options_;
   envs::EnvSpec spec_;
   std::map<std::string, optim::Split> data_cache_;
   std::unique_ptr<tasks::SupervisedTask> task_;
-  std::unique_ptr<Sink> sink_;
-  DiscountedStats stats_;
-  UpdateAlignment alignment_;
-  std::vector<float> theta_;
-  core::Hyperparameters hp_;
+  std::unique_ptr<ControlLoop> loop_;
   std::size_t index_ = 0;
   std::uint64_t run_seed_ = 0;
-  double lr_ = 0, wd_ = 0, log_chance_ = 0;
-  double train_loss_ = 0, log_train_prev_ = 0, val_loss_ = 0, grad_norm_ = 0;
-  bool crashed_ = false, done_ = true, started_ = false;
-  double return_ = 0;
-  std::int64_t length_ = 0;
-  ControlTiming timing_;
 };
 
 }  // namespace graybox::dac

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <stdexcept>
+#include <utility>
 
 namespace graybox::dac {
 
@@ -22,6 +23,16 @@ void UpdateAlignment::start(const std::vector<float>& theta) {
   have_direction_ = false;
   alignment_ = 0;
   update_norm_ = 0;
+}
+
+void UpdateAlignment::restore(const std::vector<float>& theta, std::vector<float> direction, bool has_direction,
+                              double alignment, double update_norm) {
+  if (direction.size() != theta.size()) throw std::invalid_argument("UpdateAlignment: the parameter count changed");
+  previous_ = theta;
+  direction_ = std::move(direction);
+  have_direction_ = has_direction;
+  alignment_ = alignment;
+  update_norm_ = update_norm;
 }
 
 double UpdateAlignment::observe(const std::vector<float>& theta) {

@@ -19,6 +19,8 @@ class DiscountedStats {
   double mean() const { return mean_; }
   double variance() const { return var_; }
   std::size_t count() const { return n_; }
+  // A checkpoint's values back in place.
+  void restore(std::size_t count, double mean, double variance) { n_ = count, mean_ = mean, var_ = variance; }
 
  private:
   double decay_;
@@ -35,6 +37,12 @@ class UpdateAlignment {
   double observe(const std::vector<float>& theta);  // returns the new alignment
   double alignment() const { return alignment_; }
   double last_update_norm() const { return update_norm_; }
+  const std::vector<float>& direction() const { return direction_; }
+  bool has_direction() const { return have_direction_; }
+  // A checkpoint's state back in place: the parameters now (the last observed), the last
+  // direction and the figures derived from it.
+  void restore(const std::vector<float>& theta, std::vector<float> direction, bool has_direction, double alignment,
+               double update_norm);
 
  private:
   std::vector<float> previous_, direction_;

@@ -1,0 +1,207 @@
+// `graybox control train` end to end on the shipped tiny config: the run directory and
+// policy.pt, a resumed run equal to a straight one, Ctrl-C, and bad input (exit 2 naming the
+// file and the field).
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <nlohmann/json.hpp>
+
+#include "core/files.hpp"
+#include "store/sqlite_store.hpp"
+#include "tests/apps/cli.hpp"
+
+namespace graybox_cli_test {
+namespace {
+
+using graybox::core::read_file;
+
+const std::string kTiny = std::string(GRAYBOX_SOURCE_DIR) + "/configs/control/tiny.yaml";
+
+nlohmann::json summary_of(const std::string& run_dir) { return nlohmann::json::parse(read_file(run_dir + "/summary.json")); }
+
+TEST_F(Cli, ControlTrainWritesARunDirectoryAndAPolicy) {
+  const std::string out = dir_ + "/meta";
+  const Result r = run("control train " + kTiny + " --out " + out);
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("meta-training cost: 640 minibatches"), std::string::npos) << r.output;
+  for (const char* file : {"config.yaml", "store.sqlite", "metrics.csv", "summary.json", "policy.pt", "checkpoints/latest"}) {
+    EXPECT_TRUE(fs::exists(out + "/" + file)) << file;
+  }
+  const auto summary = summary_of(out);
+  EXPECT_EQ(summary["status"], "finished");
+  EXPECT_EQ(summary["control_steps"], 64);
+  EXPECT_EQ(summary["minibatches"], 640);  // 16 episodes of 40 minibatches
+  EXPECT_EQ(summary["episodes"], 16);
+  graybox::store::SqliteStore store(out + "/store.sqlite");
+  EXPECT_EQ(store.metrics(0, "charts/episodic_return").size(), 16u);
+  EXPECT_FALSE(store.metrics(0, "losses/policy_loss").empty());
+}
+
+TEST_F(Cli, ControlTrainResumedEqualsStraight) {
+  // anneal_lr off: PPO's annealing reads total_steps, which the split run changes on resume.
+  const std::string common = " --quiet --set agent.anneal_lr=false";
+  ASSERT_EQ(run("control train " + kTiny + common + " --out " + dir_ + "/straight").code, 0);
+  ASSERT_EQ(run("control train " + kTiny + common + " --set total_steps=32 --out " + dir_ + "/split").code, 0);
+  const Result r = run("control train --resume --quiet --set total_steps=64 --out " + dir_ + "/split");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_EQ(read_file(dir_ + "/straight/policy.pt"), read_file(dir_ + "/split/policy.pt"));
+  EXPECT_EQ(summary_of(dir_ + "/straight")["final_return"], summary_of(dir_ + "/split")["final_return"]);
+  graybox::store::SqliteStore a(dir_ + "/straight/store.sqlite"), b(dir_ + "/split/store.sqlite");
+  for (const char* metric : {"charts/episodic_return", "control/final_val_loss", "losses/value_loss"}) {
+    const auto ra = a.metrics(0, metric), rb = b.metrics(0, metric);
+    ASSERT_EQ(ra.size(), rb.size()) << metric;
+    for (std::size_t i = 0; i < ra.size(); ++i) EXPECT_EQ(ra[i].value, rb[i].value) << metric << " " << i;
+  }
+}
+
+TEST_F(Cli, ControlTrainStopsOnCtrlCWithACheckpointAndResumes) {
+  const std::string out = dir_ + "/stopped";
+  const std::string log = dir_ + "/stopped.log";
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    if (!std::freopen(log.c_str(), "w", stderr)) ::_exit(126);
+    ::execl(GRAYBOX_BIN, GRAYBOX_BIN, "control", "train", kTiny.c_str(), "--quiet", "--set", "total_steps=100000",
+            "--out", out.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  for (int i = 0; i < 400 && !fs::exists(out + "/checkpoints/latest"); ++i) ::usleep(50000);
+  ::kill(pid, SIGINT);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 130) << read_file(log);
+  EXPECT_NE(read_file(log).find("continue with: graybox control train --resume --out " + out), std::string::npos);
+  const auto stopped = summary_of(out);
+  EXPECT_EQ(stopped["status"], "stopped");
+  EXPECT_TRUE(fs::exists(out + "/policy.pt"));
+  const long long at = stopped["control_steps"].get<long long>();
+  const Result r = run("control train --resume --quiet --set total_steps=" + std::to_string(at + 32) + " --out " + out);
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_EQ(summary_of(out)["status"], "finished");
+  EXPECT_EQ(summary_of(out)["control_steps"].get<long long>(), at + 32);
+}
+
+TEST_F(Cli, ControlTrainBadInputNamesTheFileAndTheField) {
+  const std::string bad_key = write("bad_key.yaml", "control:\n  instances: " + std::string(GRAYBOX_SOURCE_DIR) +
+                                                        "/configs/control/tiny_instances.yaml\ndac:\n  control_intervall: 5\n");
+  Result r = run("control train " + bad_key + " --out " + dir_ + "/a");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("bad_key.yaml"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("dac.control_intervall"), std::string::npos) << r.output;
+
+  const std::string range = write("range.yaml", "dac:\n  max_log10_change: 5\n");
+  r = run("control train " + range + " --out " + dir_ + "/b");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("dac.max_log10_change"), std::string::npos) << r.output;
+
+  const std::string missing = write("missing.yaml", "control:\n  instances: nowhere.yaml\n");
+  r = run("control train " + missing + " --out " + dir_ + "/c");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("control.instances"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("nowhere.yaml"), std::string::npos) << r.output;
+
+  const std::string broken_set = write("set.yaml", "train:\n  - name: a\n    budgett: 3\ntest: []\n");
+  const std::string uses = write("uses.yaml", "control:\n  instances: set.yaml\n");
+  r = run("control train " + uses + " --out " + dir_ + "/d");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("set.yaml:3"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("budgett"), std::string::npos) << r.output;
+
+  r = run("control train " + kTiny + " --set total_steps=8 --out " + dir_ + "/e");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("total_steps"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(dir_ + "/e/config.yaml"));
+}
+
+TEST_F(Cli, ShippedControlConfigsRunClean) {
+  for (const auto& entry : fs::directory_iterator(std::string(GRAYBOX_SOURCE_DIR) + "/configs/control")) {
+    const std::string file = entry.path().string();
+    if (entry.path().extension() != ".yaml" || file.find("instances") != std::string::npos) continue;  // instance sets
+    const std::string out = dir_ + "/" + entry.path().stem().string();
+    // One rollout of two control steps in one env, then one PPO update.
+    const Result r = run("control train " + file +
+                         " --quiet --set control.num_envs=1 --set agent.num_steps=2 --set agent.num_minibatches=1"
+                         " --set total_steps=2 --out " + out);
+    ASSERT_EQ(r.code, 0) << file << ": " << r.output;
+    EXPECT_EQ(summary_of(out)["status"], "finished") << file;
+    EXPECT_TRUE(fs::exists(out + "/policy.pt")) << file;
+  }
+}
+
+}  // namespace
+}  // namespace graybox_cli_test
+
+namespace graybox_cli_test {
+namespace {
+
+const char* kTinyFit =
+    "seed: 3\n"
+    "data:\n"
+    "  name: teacher_student\n"
+    "  split_seed: 1\n"
+    "  teacher: {dim: 8, hidden: 16, classes: 3, examples: 600}\n"
+    "model: {type: mlp, widths: [16]}\n"
+    "optimizer: {name: sgd, momentum: 0.9, lr: 0.05, weight_decay: 1.0e-3}\n"
+    "train: {epochs: 3, batch_size: 32}\n";
+
+std::vector<double> values(const std::string& run_dir, const std::string& metric) {
+  graybox::store::SqliteStore store(run_dir + "/store.sqlite");
+  std::vector<double> out;
+  for (const auto& row : store.metrics(0, metric)) out.push_back(row.value);
+  return out;
+}
+
+TEST_F(Cli, FitWithAPolicyLogsItsValuesAndItsScheduleReplaysTheRun) {
+  ASSERT_EQ(run("control train " + kTiny + " --quiet --out " + dir_ + "/meta").code, 0);
+  const std::string fit = write("fit.yaml", kTinyFit);
+  const Result r = run("fit " + fit + " --set controller.policy=" + dir_ + "/meta/policy.pt --out " + dir_ + "/steered");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("every 10 minibatches"), std::string::npos) << r.output;
+  // 42 minibatches (3 epochs of 14): lr and wd logged at every one, the controller's values at
+  // each of the 5 control steps (10, 10, 10, 10, 2).
+  const auto lr = values(dir_ + "/steered", "charts/learning_rate");
+  ASSERT_EQ(lr.size(), 42u);
+  EXPECT_EQ(values(dir_ + "/steered", "charts/weight_decay").size(), 42u);
+  const auto controlled = values(dir_ + "/steered", "control/learning_rate");
+  ASSERT_EQ(controlled.size(), 5u);
+  for (std::size_t i = 0; i < lr.size(); ++i) EXPECT_EQ(lr[i], controlled[i / 10]) << i;
+  EXPECT_NE(controlled.front(), 0.05);  // the policy moved it
+  for (const char* file : {"learning_rate.yaml", "weight_decay.yaml", "controller.yaml"}) {
+    EXPECT_TRUE(fs::exists(dir_ + "/steered/schedules/" + file)) << file;
+  }
+  // The trajectory replayed without the policy: the same run.
+  const Result replay = run("fit " + fit + " --quiet --set replay.file=" + dir_ + "/steered/schedules/controller.yaml --out " +
+                            dir_ + "/replayed");
+  ASSERT_EQ(replay.code, 0) << replay.output;
+  EXPECT_EQ(values(dir_ + "/steered", "train/loss"), values(dir_ + "/replayed", "train/loss"));
+  EXPECT_EQ(summary_of(dir_ + "/steered")["test_loss"], summary_of(dir_ + "/replayed")["test_loss"]);
+}
+
+TEST_F(Cli, AnLrOnlyPolicysTrajectoryReplaysAsARecordedSchedule) {
+  ASSERT_EQ(run("control train " + kTiny + " --quiet --set dac.control_weight_decay=false --out " + dir_ + "/meta").code, 0);
+  const std::string fit = write("fit.yaml", kTinyFit);
+  ASSERT_EQ(run("fit " + fit + " --quiet --set controller.policy=" + dir_ + "/meta/policy.pt --out " + dir_ + "/steered").code, 0);
+  const Result replay = run("fit " + fit + " --quiet --set schedule.type=recorded --set schedule.unit=steps --set optimizer.lr=1"
+                            " --set schedule.file=" + dir_ + "/steered/schedules/learning_rate.yaml --out " + dir_ + "/recorded");
+  ASSERT_EQ(replay.code, 0) << replay.output;
+  EXPECT_EQ(values(dir_ + "/steered", "charts/learning_rate"), values(dir_ + "/recorded", "charts/learning_rate"));
+  EXPECT_EQ(values(dir_ + "/steered", "train/loss"), values(dir_ + "/recorded", "train/loss"));
+  EXPECT_EQ(summary_of(dir_ + "/steered")["test_loss"], summary_of(dir_ + "/recorded")["test_loss"]);
+}
+
+TEST_F(Cli, FitWithAMissingOrBrokenPolicyIsExit2NamingThePath) {
+  const std::string fit = write("fit.yaml", kTinyFit);
+  const std::string broken = write("broken.pt", "not a policy");
+  for (const std::string& path : {dir_ + "/absent.pt", broken}) {
+    const Result r = run("fit " + fit + " --set controller.policy=" + path + " --out " + dir_ + "/x");
+    EXPECT_EQ(r.code, 2) << r.output;
+    EXPECT_NE(r.output.find(path), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("controller.policy"), std::string::npos) << r.output;
+    EXPECT_FALSE(fs::exists(dir_ + "/x/config.yaml"));
+  }
+}
+
+}  // namespace
+}  // namespace graybox_cli_test
