@@ -4,6 +4,10 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
+#include <typeinfo>
+
+#include "agents/learner_parts.hpp"
+#include "agents/torch_mlp.hpp"
 
 namespace graybox::agents {
 
@@ -60,8 +64,61 @@ void OffPolicyAgent::sample(int batch) {
                  batch_dones_.data());
 }
 
+void OffPolicyAgent::require(const char* name, bool ok, const char* rule) {
+  if (!ok) throw std::invalid_argument(std::string("agent.") + name + " must be " + rule);
+}
+
+void OffPolicyAgent::check_common_hyperparameters(const core::Hyperparameters& hp) const {
+  require("gamma", hp.get("gamma") >= 0 && hp.get("gamma") <= 1, "in [0, 1]");
+  require("tau", hp.get("tau") >= 0 && hp.get("tau") <= 1, "in [0, 1]");
+  require("batch_size", hp.get_int("batch_size") >= 1, ">= 1");
+  require("learning_starts", hp.get_int("learning_starts") >= 0, ">= 0");
+  require("policy_frequency", hp.get_int("policy_frequency") >= 1, ">= 1");
+  require("iteration_steps", hp.get_int("iteration_steps") >= 1, ">= 1");
+}
+
+std::vector<float>& OffPolicyAgent::normal_draws(std::size_t count) {
+  draws_.resize(count);
+  for (auto& x : draws_) x = static_cast<float>(rng_.normal());
+  return draws_;
+}
+
+std::string OffPolicyAgent::divergence() const {
+  return "qf1 loss " + std::to_string(stats_.qf1_loss) + ", qf2 loss " + std::to_string(stats_.qf2_loss) +
+         ", actor loss " + std::to_string(stats_.actor_loss);
+}
+
+void OffPolicyAgent::report(std::int64_t step, core::MetricSink& sink) {
+  if (stats_.reported || !stats_.updated) return;
+  stats_.reported = true;
+  sink.metric(step, "losses/qf1_values", stats_.qf1_values);
+  sink.metric(step, "losses/qf2_values", stats_.qf2_values);
+  sink.metric(step, "losses/qf1_loss", stats_.qf1_loss);
+  sink.metric(step, "losses/qf2_loss", stats_.qf2_loss);
+  sink.metric(step, "losses/qf_loss", (stats_.qf1_loss + stats_.qf2_loss) / 2.0);
+  sink.metric(step, "losses/actor_loss", stats_.actor_loss);
+  report_more(step, sink);
+}
+
+double OffPolicyAgent::parameter_checksum() const {
+  const LearnerParts p = parts();
+  double sum = 0;
+  for (const auto& [name, network] : p.networks) {
+    if (std::string(name).find("target") == std::string::npos) sum += abs_sum(*network);
+  }
+  for (const auto& [name, tensor] : p.tensors) sum += tensor->abs().sum().item<double>();
+  return sum;
+}
+
+std::vector<float> OffPolicyAgent::parameters_of(const std::string& network) const {
+  for (const auto& [name, module] : parts().networks) {
+    if (network == name) return flat_parameters(*module);
+  }
+  throw std::invalid_argument("no network " + network);
+}
+
 void OffPolicyAgent::save(const std::string& dir, nlohmann::json& state) const {
-  save_learner(dir);
+  save_parts(parts(), stats_.actor_updates, dir + "/agent.pt");
   if (config_.checkpoint_buffer) buffer_.save(dir + "/replay_buffer.bin");
   state["replay_buffer"] = config_.checkpoint_buffer;
   state["vector_steps"] = vector_steps_;
@@ -71,7 +128,7 @@ void OffPolicyAgent::save(const std::string& dir, nlohmann::json& state) const {
 }
 
 void OffPolicyAgent::load(const std::string& dir, const nlohmann::json& state) {
-  load_learner(dir);
+  load_parts(parts(), stats_.actor_updates, dir + "/agent.pt", algorithm());
   vector_steps_ = state.at("vector_steps").get<std::int64_t>();
   rng_.set_state(state.at("rng").get<std::string>());
   obs_ = state.at("last_obs").get<std::vector<double>>();
@@ -88,9 +145,12 @@ void OffPolicyAgent::load(const std::string& dir, const nlohmann::json& state) {
 
 void OffPolicyAgent::copy_state_from(const Agent& other) {
   const auto* o = dynamic_cast<const OffPolicyAgent*>(&other);
-  if (!o) throw std::invalid_argument("copy_state_from: the other agent is not an off-policy agent");
+  if (!o || typeid(*o) != typeid(*this)) {
+    throw std::invalid_argument(std::string("copy_state_from: the other agent is not a ") + algorithm() + " agent");
+  }
   if (o == this) return;
-  copy_learner(*o);
+  copy_parts(o->parts(), parts());
+  stats_ = o->stats_;
   buffer_ = o->buffer_;
   vector_steps_ = o->vector_steps_;
   rng_ = o->rng_;

@@ -2,7 +2,9 @@
 // td3_continuous_action.py): uniform random actions before learning_starts, the replay buffer
 // (filled with the acted-on observations and the envs' next or final observations), one update
 // per vector step after learning_starts, and the checkpoint of buffer, counters and stream.
-// The algorithms supply exploration, deterministic actions and the update itself.
+// The algorithms supply exploration, deterministic actions, the update itself and the list of
+// their learner's parts (networks, optimizers, tensors), which this class saves, loads, copies
+// and checksums.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +17,8 @@
 #include "core/rng.hpp"
 
 namespace graybox::agents {
+
+struct LearnerParts;  // agents/learner_parts.hpp
 
 // What an off-policy agent fixes for the run's life.
 struct OffPolicyConfig {
@@ -36,19 +40,40 @@ class OffPolicyAgent : public Agent {
   void save(const std::string& dir, nlohmann::json& state) const override;
   void load(const std::string& dir, const nlohmann::json& state) override;
   void copy_state_from(const Agent& other) override;
+  std::string divergence() const override;
+  void report(std::int64_t step, core::MetricSink& sink) override;
+  // Over the trained networks (not the targets) and the loose tensors.
+  double parameter_checksum() const override;
 
   const ReplayBuffer& replay_buffer() const { return buffer_; }
+  // For tests: actor updates so far; every parameter of one network (by its part name), flattened.
+  std::int64_t actor_updates() const { return stats_.actor_updates; }
+  std::vector<float> parameters_of(const std::string& network) const;
   // CleanRL's global_step of the update due now: vector steps before the last observed one.
   std::int64_t vector_step() const { return vector_steps_ - 1; }
 
  protected:
   // Exploration actions from the policy (after learning_starts), within the bounds.
   virtual void explore(const double* obs, int n, const core::Hyperparameters& hp, double* actions) = 0;
-  // The networks, optimizers and α: files under dir, or copied from another agent of this kind
-  // (throws std::invalid_argument otherwise).
-  virtual void save_learner(const std::string& dir) const = 0;
-  virtual void load_learner(const std::string& dir) = 0;
-  virtual void copy_learner(const OffPolicyAgent& other) = 0;
+  // The learner's parts by name (pointers into the algorithm's own members).
+  virtual LearnerParts parts() const = 0;
+  virtual const char* algorithm() const = 0;  // "SAC", "TD3": for messages
+  // Metrics beyond the critics' and the actor's (SAC: α), reported with them.
+  virtual void report_more(std::int64_t, core::MetricSink&) {}
+
+  // The checks every off-policy algorithm shares; throws std::invalid_argument naming the key.
+  void check_common_hyperparameters(const core::Hyperparameters& hp) const;
+  static void require(const char* name, bool ok, const char* rule);
+  // count standard normal draws from the agent's stream (a buffer reused by the next call).
+  std::vector<float>& normal_draws(std::size_t count);
+
+  // The last update's losses and the counters every off-policy learner reports and copies.
+  struct Stats {
+    std::int64_t actor_updates = 0;
+    bool updated = false, reported = true;
+    double qf1_values = 0, qf2_values = 0, qf1_loss = 0, qf2_loss = 0, actor_loss = 0, alpha_loss = 0, alpha = 0;
+  };
+  Stats stats_;
 
   AgentShape shape_;
   OffPolicyConfig config_;
@@ -62,6 +87,7 @@ class OffPolicyAgent : public Agent {
   std::int64_t vector_steps_ = 0;  // vector steps observed
   std::vector<double> obs_, actions_;  // the last act()'s observations and actions
   std::vector<std::int64_t> indices_;
+  std::vector<float> draws_;
 };
 
 }  // namespace graybox::agents

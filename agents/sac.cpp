@@ -3,8 +3,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "agents/learner_parts.hpp"
 #include "agents/torch_mlp.hpp"
-#include "core/error.hpp"
 #include "core/normal.hpp"
 #include "optim/optimizer.hpp"
 
@@ -28,11 +28,7 @@ struct SacAgent::Impl {
   torch::nn::Sequential qf1{nullptr}, qf2{nullptr}, qf1_target{nullptr}, qf2_target{nullptr};
   torch::Tensor log_alpha, scale, bias;
   std::unique_ptr<optim::ControllableOptimizer> q_optimizer, actor_optimizer, a_optimizer;
-  std::int64_t actor_updates = 0;
-  bool updated = false, reported = true;
-  double qf1_values = 0, qf2_values = 0, qf1_loss = 0, qf2_loss = 0, actor_loss = 0, alpha_loss = 0, alpha = 0.2;
   bool autotune = true;
-  std::vector<float> noise;
 
   // Actions, their log-probabilities and the squashed means for a batch of observations;
   // eps: standard normal draws, batch x act_dim (the reparameterisation's noise).
@@ -56,18 +52,15 @@ struct SacAgent::Impl {
     if (mean_action) *mean_action = torch::tanh(mean) * scale + bias;
   }
 
-  torch::Tensor standard_normal(core::Rng& rng, long long batch) {
-    noise.resize(static_cast<std::size_t>(batch * act_dim));
-    for (auto& x : noise) x = static_cast<float>(rng.normal());
-    return torch::from_blob(noise.data(), {batch, act_dim}, torch::kFloat32).clone();
-  }
-
   std::vector<torch::Tensor> actor_parameters() const { return actor->parameters(); }
+  // The reparameterisation's noise: batch x act_dim standard normal draws.
+  torch::Tensor noise(std::vector<float>& draws) const { return rows(draws, act_dim).clone(); }
 };
 
 SacAgent::SacAgent(const AgentShape& shape, const OffPolicyConfig& config, std::uint64_t seed)
     : OffPolicyAgent(shape, config, seed), impl_(std::make_unique<Impl>()) {
   auto& m = *impl_;
+  stats_.alpha = 0.2;
   m.obs_dim = shape.obs_dim;
   m.act_dim = shape.act_dim;
   at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(core::derive_seed(seed, core::Stream::kInit));
@@ -104,19 +97,11 @@ SacAgent::SacAgent(const AgentShape& shape, const OffPolicyConfig& config, std::
 SacAgent::~SacAgent() = default;
 
 void SacAgent::check_hyperparameters(const core::Hyperparameters& hp) const {
-  const auto require = [&](const char* name, bool ok, const char* rule) {
-    if (!ok) throw std::invalid_argument(std::string("agent.") + name + " must be " + rule);
-  };
-  require("gamma", hp.get("gamma") >= 0 && hp.get("gamma") <= 1, "in [0, 1]");
-  require("tau", hp.get("tau") >= 0 && hp.get("tau") <= 1, "in [0, 1]");
-  require("batch_size", hp.get_int("batch_size") >= 1, ">= 1");
-  require("learning_starts", hp.get_int("learning_starts") >= 0, ">= 0");
+  check_common_hyperparameters(hp);
   require("policy_lr", hp.get("policy_lr") > 0, "> 0");
   require("q_lr", hp.get("q_lr") > 0, "> 0");
-  require("policy_frequency", hp.get_int("policy_frequency") >= 1, ">= 1");
   require("target_network_frequency", hp.get_int("target_network_frequency") >= 1, ">= 1");
   require("alpha", hp.get("alpha") >= 0, ">= 0");
-  require("iteration_steps", hp.get_int("iteration_steps") >= 1, ">= 1");
 }
 
 void SacAgent::explore(const double* obs, int n, const core::Hyperparameters&, double* actions) {
@@ -124,7 +109,7 @@ void SacAgent::explore(const double* obs, int n, const core::Hyperparameters&, d
   torch::NoGradGuard no_grad;
   const torch::Tensor o = torch::from_blob(const_cast<double*>(obs), {n, m.obs_dim}, torch::kFloat64).to(torch::kFloat32);
   torch::Tensor action;
-  m.get_action(o, m.standard_normal(rng_, n), &action, nullptr, nullptr);
+  m.get_action(o, m.noise(normal_draws(static_cast<std::size_t>(n) * m.act_dim)), &action, nullptr, nullptr);
   const torch::Tensor a = action.to(torch::kFloat64).contiguous();
   std::copy_n(a.data_ptr<double>(), static_cast<std::size_t>(n) * m.act_dim, actions);
 }
@@ -150,9 +135,10 @@ bool SacAgent::update(const core::Hyperparameters& hp, const UpdateContext&) {
   m.q_optimizer->set_lr(hp.get("q_lr"));
   m.actor_optimizer->set_lr(hp.get("policy_lr"));
   m.a_optimizer->set_lr(hp.get("q_lr"));
-  m.alpha = m.autotune ? m.log_alpha.exp().item<double>() : hp.get("alpha");
+  stats_.alpha = m.autotune ? m.log_alpha.exp().item<double>() : hp.get("alpha");
 
   sample(batch);
+  const auto noise = [&] { return m.noise(normal_draws(static_cast<std::size_t>(batch) * m.act_dim)); };
   const torch::Tensor obs = rows(batch_obs_, m.obs_dim), next_obs = rows(batch_next_obs_, m.obs_dim);
   const torch::Tensor actions = rows(batch_actions_, m.act_dim);
   const torch::Tensor rewards = rows(batch_rewards_, 1).view(-1), dones = rows(batch_dones_, 1).view(-1);
@@ -161,10 +147,10 @@ bool SacAgent::update(const core::Hyperparameters& hp, const UpdateContext&) {
   {
     torch::NoGradGuard no_grad;
     torch::Tensor next_actions, next_log_pi;
-    m.get_action(next_obs, m.standard_normal(rng_, batch), &next_actions, &next_log_pi, nullptr);
+    m.get_action(next_obs, noise(), &next_actions, &next_log_pi, nullptr);
     const torch::Tensor next_in = torch::cat({next_obs, next_actions}, 1);
     const torch::Tensor min_qf_next_target =
-        torch::min(m.qf1_target->forward(next_in), m.qf2_target->forward(next_in)) - m.alpha * next_log_pi;
+        torch::min(m.qf1_target->forward(next_in), m.qf2_target->forward(next_in)) - stats_.alpha * next_log_pi;
     next_q_value = rewards + (1.0 - dones) * gamma * min_qf_next_target.view(-1);
   }
   const torch::Tensor in = torch::cat({obs, actions}, 1);
@@ -176,37 +162,37 @@ bool SacAgent::update(const core::Hyperparameters& hp, const UpdateContext&) {
   m.q_optimizer->zero_grad();
   qf_loss.backward();
   m.q_optimizer->step();
-  m.qf1_values = qf1_a_values.mean().item<double>();
-  m.qf2_values = qf2_a_values.mean().item<double>();
-  m.qf1_loss = qf1_loss.item<double>();
-  m.qf2_loss = qf2_loss.item<double>();
+  stats_.qf1_values = qf1_a_values.mean().item<double>();
+  stats_.qf2_values = qf2_a_values.mean().item<double>();
+  stats_.qf1_loss = qf1_loss.item<double>();
+  stats_.qf2_loss = qf2_loss.item<double>();
 
   if (vector_step() % policy_frequency == 0) {  // TD3's delayed update, compensated by repeating it
     for (std::int64_t k = 0; k < policy_frequency; ++k) {
       torch::Tensor pi, log_pi;
-      m.get_action(obs, m.standard_normal(rng_, batch), &pi, &log_pi, nullptr);
+      m.get_action(obs, noise(), &pi, &log_pi, nullptr);
       const torch::Tensor pi_in = torch::cat({obs, pi}, 1);
       const torch::Tensor min_qf_pi = torch::min(m.qf1->forward(pi_in), m.qf2->forward(pi_in));
-      const torch::Tensor actor_loss = (m.alpha * log_pi - min_qf_pi).mean();
+      const torch::Tensor actor_loss = (stats_.alpha * log_pi - min_qf_pi).mean();
       m.actor_optimizer->zero_grad();
       actor_loss.backward();
       m.actor_optimizer->step();
-      m.actor_loss = actor_loss.item<double>();
-      ++m.actor_updates;
+      stats_.actor_loss = actor_loss.item<double>();
+      ++stats_.actor_updates;
 
       if (m.autotune) {
         torch::Tensor log_pi_now;
         {
           torch::NoGradGuard no_grad;
           torch::Tensor unused;
-          m.get_action(obs, m.standard_normal(rng_, batch), &unused, &log_pi_now, nullptr);
+          m.get_action(obs, noise(), &unused, &log_pi_now, nullptr);
         }
         const torch::Tensor alpha_loss = (-m.log_alpha.exp() * (log_pi_now + target_entropy)).mean();
         m.a_optimizer->zero_grad();
         alpha_loss.backward();
         m.a_optimizer->step();
-        m.alpha = m.log_alpha.exp().item<double>();
-        m.alpha_loss = alpha_loss.item<double>();
+        stats_.alpha = m.log_alpha.exp().item<double>();
+        stats_.alpha_loss = alpha_loss.item<double>();
       }
     }
   }
@@ -215,130 +201,37 @@ bool SacAgent::update(const core::Hyperparameters& hp, const UpdateContext&) {
     soft_update(*m.qf1, *m.qf1_target, tau);
     soft_update(*m.qf2, *m.qf2_target, tau);
   }
-  m.updated = true;
-  m.reported = false;
-  return std::isfinite(m.qf1_loss) && std::isfinite(m.qf2_loss) && std::isfinite(m.actor_loss) && std::isfinite(m.alpha);
+  stats_.updated = true;
+  stats_.reported = false;
+  return std::isfinite(stats_.qf1_loss) && std::isfinite(stats_.qf2_loss) && std::isfinite(stats_.actor_loss) &&
+         std::isfinite(stats_.alpha);
 }
 
-std::string SacAgent::divergence() const {
-  const auto& m = *impl_;
-  return "qf1 loss " + std::to_string(m.qf1_loss) + ", qf2 loss " + std::to_string(m.qf2_loss) + ", actor loss " +
-         std::to_string(m.actor_loss) + ", alpha " + std::to_string(m.alpha);
-}
+std::string SacAgent::divergence() const { return OffPolicyAgent::divergence() + ", alpha " + std::to_string(stats_.alpha); }
 
-void SacAgent::report(std::int64_t step, core::MetricSink& sink) {
-  auto& m = *impl_;
-  if (m.reported || !m.updated) return;
-  m.reported = true;
-  sink.metric(step, "losses/qf1_values", m.qf1_values);
-  sink.metric(step, "losses/qf2_values", m.qf2_values);
-  sink.metric(step, "losses/qf1_loss", m.qf1_loss);
-  sink.metric(step, "losses/qf2_loss", m.qf2_loss);
-  sink.metric(step, "losses/qf_loss", (m.qf1_loss + m.qf2_loss) / 2.0);
-  sink.metric(step, "losses/actor_loss", m.actor_loss);
-  sink.metric(step, "losses/alpha", m.alpha);
-  if (m.autotune) sink.metric(step, "losses/alpha_loss", m.alpha_loss);
-}
-
-double SacAgent::parameter_checksum() const {
-  const auto& m = *impl_;
-  return abs_sum(*m.actor) + abs_sum(*m.qf1) + abs_sum(*m.qf2) + m.log_alpha.abs().sum().item<double>();
+void SacAgent::report_more(std::int64_t step, core::MetricSink& sink) {
+  sink.metric(step, "losses/alpha", stats_.alpha);
+  if (impl_->autotune) sink.metric(step, "losses/alpha_loss", stats_.alpha_loss);
 }
 
 double SacAgent::alpha() const { return impl_->log_alpha.exp().item<double>(); }
-std::int64_t SacAgent::actor_updates() const { return impl_->actor_updates; }
 
-std::vector<float> SacAgent::parameters_of(const std::string& network) const {
-  const auto& m = *impl_;
-  if (network == "actor") return flat_parameters(*m.actor);
-  if (network == "qf1") return flat_parameters(*m.qf1);
-  if (network == "qf2") return flat_parameters(*m.qf2);
-  if (network == "qf1_target") return flat_parameters(*m.qf1_target);
-  if (network == "qf2_target") return flat_parameters(*m.qf2_target);
-  throw std::invalid_argument("no network " + network);
-}
-
-void SacAgent::save_learner(const std::string& dir) const {
-  const auto& m = *impl_;
-  torch::serialize::OutputArchive root, actor, qf1, qf2, qf1_target, qf2_target, q_opt, actor_opt, a_opt;
-  m.actor->save(actor);
-  m.qf1->save(qf1);
-  m.qf2->save(qf2);
-  m.qf1_target->save(qf1_target);
-  m.qf2_target->save(qf2_target);
-  m.q_optimizer->save(q_opt);
-  m.actor_optimizer->save(actor_opt);
-  m.a_optimizer->save(a_opt);
-  root.write("actor", actor);
-  root.write("qf1", qf1);
-  root.write("qf2", qf2);
-  root.write("qf1_target", qf1_target);
-  root.write("qf2_target", qf2_target);
-  root.write("q_optimizer", q_opt);
-  root.write("actor_optimizer", actor_opt);
-  root.write("a_optimizer", a_opt);
-  root.write("log_alpha", m.log_alpha.detach());
-  root.write("actor_updates", torch::tensor(static_cast<double>(m.actor_updates), torch::kFloat64));
-  root.save_to(dir + "/agent.pt");
-}
-
-void SacAgent::load_learner(const std::string& dir) {
+LearnerParts SacAgent::parts() const {
   auto& m = *impl_;
-  const std::string path = dir + "/agent.pt";
-  try {
-    torch::serialize::InputArchive root, actor, qf1, qf2, qf1_target, qf2_target, q_opt, actor_opt, a_opt;
-    root.load_from(path);
-    root.read("actor", actor);
-    root.read("qf1", qf1);
-    root.read("qf2", qf2);
-    root.read("qf1_target", qf1_target);
-    root.read("qf2_target", qf2_target);
-    root.read("q_optimizer", q_opt);
-    root.read("actor_optimizer", actor_opt);
-    root.read("a_optimizer", a_opt);
-    m.actor->load(actor);
-    m.qf1->load(qf1);
-    m.qf2->load(qf2);
-    m.qf1_target->load(qf1_target);
-    m.qf2_target->load(qf2_target);
-    m.q_optimizer->load(q_opt);
-    m.actor_optimizer->load(actor_opt);
-    m.a_optimizer->load(a_opt);
-    torch::Tensor log_alpha, updates;
-    root.read("log_alpha", log_alpha);
-    root.read("actor_updates", updates);
-    {
-      torch::NoGradGuard no_grad;
-      m.log_alpha.copy_(log_alpha);
-    }
-    m.actor_updates = static_cast<std::int64_t>(updates.item<double>());
-  } catch (const c10::Error& e) {
-    throw core::UserError(path + ": not a valid SAC checkpoint (" + e.what_without_backtrace() + ")");
-  }
+  return {{{"actor", m.actor.get()},
+           {"qf1", m.qf1.get()},
+           {"qf2", m.qf2.get()},
+           {"qf1_target", m.qf1_target.get()},
+           {"qf2_target", m.qf2_target.get()}},
+          {{"q_optimizer", m.q_optimizer.get()},
+           {"actor_optimizer", m.actor_optimizer.get()},
+           {"a_optimizer", m.a_optimizer.get()}},
+          {{"log_alpha", &m.log_alpha}}};
 }
 
-void SacAgent::copy_learner(const OffPolicyAgent& other) {
-  const auto* o = dynamic_cast<const SacAgent*>(&other);
-  if (!o) throw std::invalid_argument("copy_state_from: the other agent is not a SAC agent");
-  auto& m = *impl_;
-  const auto& s = *o->impl_;
-  copy_parameters(*s.actor, *m.actor);
-  copy_parameters(*s.qf1, *m.qf1);
-  copy_parameters(*s.qf2, *m.qf2);
-  copy_parameters(*s.qf1_target, *m.qf1_target);
-  copy_parameters(*s.qf2_target, *m.qf2_target);
-  {
-    torch::NoGradGuard no_grad;
-    m.log_alpha.copy_(s.log_alpha);
-  }
-  m.q_optimizer->copy_state_from(*s.q_optimizer);
-  m.actor_optimizer->copy_state_from(*s.actor_optimizer);
-  m.a_optimizer->copy_state_from(*s.a_optimizer);
-  m.actor_updates = s.actor_updates;
-  m.updated = s.updated;
-  m.reported = s.reported;
-  m.qf1_values = s.qf1_values, m.qf2_values = s.qf2_values, m.qf1_loss = s.qf1_loss, m.qf2_loss = s.qf2_loss;
-  m.actor_loss = s.actor_loss, m.alpha_loss = s.alpha_loss, m.alpha = s.alpha, m.autotune = s.autotune;
+void SacAgent::copy_state_from(const Agent& other) {
+  OffPolicyAgent::copy_state_from(other);
+  impl_->autotune = static_cast<const SacAgent&>(other).impl_->autotune;
 }
 
 }  // namespace graybox::agents

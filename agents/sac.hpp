@@ -23,20 +23,16 @@ class SacAgent final : public OffPolicyAgent {
   void act_deterministic(const double* obs, int n, double* actions) override;
   bool update(const core::Hyperparameters& hp, const UpdateContext& context) override;
   std::string divergence() const override;
-  void report(std::int64_t step, core::MetricSink& sink) override;
-  double parameter_checksum() const override;
+  void copy_state_from(const Agent& other) override;
 
-  // For tests: α now, actor updates so far, the critics' and their targets' checksums.
+  // For tests: α now. Networks for parameters_of: actor, qf1, qf2, qf1_target, qf2_target.
   double alpha() const;
-  std::int64_t actor_updates() const;
-  // Every parameter of one network (actor, qf1, qf2, qf1_target, qf2_target), flattened, for tests.
-  std::vector<float> parameters_of(const std::string& network) const;
 
  protected:
   void explore(const double* obs, int n, const core::Hyperparameters& hp, double* actions) override;
-  void save_learner(const std::string& dir) const override;
-  void load_learner(const std::string& dir) override;
-  void copy_learner(const OffPolicyAgent& other) override;
+  LearnerParts parts() const override;
+  const char* algorithm() const override { return "SAC"; }
+  void report_more(std::int64_t step, core::MetricSink& sink) override;
 
  private:
   struct Impl;

@@ -21,19 +21,12 @@ class Td3Agent final : public OffPolicyAgent {
   void check_hyperparameters(const core::Hyperparameters& hp) const override;
   void act_deterministic(const double* obs, int n, double* actions) override;
   bool update(const core::Hyperparameters& hp, const UpdateContext& context) override;
-  std::string divergence() const override;
-  void report(std::int64_t step, core::MetricSink& sink) override;
-  double parameter_checksum() const override;
-
-  std::int64_t actor_updates() const;  // for tests
-  // Every parameter of one network (actor, target_actor, qf1, qf2, qf1_target, qf2_target), flattened, for tests.
-  std::vector<float> parameters_of(const std::string& network) const;
+  // Networks for parameters_of: actor, target_actor, qf1, qf2, qf1_target, qf2_target.
 
  protected:
   void explore(const double* obs, int n, const core::Hyperparameters& hp, double* actions) override;
-  void save_learner(const std::string& dir) const override;
-  void load_learner(const std::string& dir) override;
-  void copy_learner(const OffPolicyAgent& other) override;
+  LearnerParts parts() const override;
+  const char* algorithm() const override { return "TD3"; }
 
  private:
   struct Impl;

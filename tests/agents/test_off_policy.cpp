@@ -1,13 +1,19 @@
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "agents/off_policy_hyperparameters.hpp"
 #include "agents/sac.hpp"
 #include "agents/td3.hpp"
 #include "core/config.hpp"
+#include "core/error.hpp"
 
 namespace graybox::agents {
 namespace {
@@ -169,6 +175,50 @@ TEST(Sac, ActorUpdatesPolicyFrequencyTimesEveryPolicyFrequencySteps) {
     if (agent.vector_step() % 2 == 0) expected += 2;
   }
   EXPECT_EQ(agent.actor_updates(), expected);
+}
+
+// A truncated agent.pt is an error naming the file and the algorithm, and leaves the agent as it
+// was; an agent of another algorithm is refused by copy_state_from.
+template <typename AgentT>
+void broken_file_and_foreign_copy(const std::string& algo, const std::string& name) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("graybox_broken_" + algo + "_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto hp = hyperparameters(algo, {"agent.learning_starts=4", "agent.batch_size=4"});
+  AgentT agent(shape(), small(), 1);
+  feed(agent, hp, 12);
+  ASSERT_TRUE(agent.update(hp, {}));
+  nlohmann::json state;
+  agent.save(dir.string(), state);
+  const std::string file = (dir / "agent.pt").string();
+  std::filesystem::resize_file(file, std::filesystem::file_size(file) / 2);
+  AgentT fresh(shape(), small(), 2);
+  const double before = fresh.parameter_checksum();
+  try {
+    fresh.load(dir.string(), state);
+    ADD_FAILURE() << "a truncated file loaded";
+  } catch (const core::UserError& e) {
+    EXPECT_NE(std::string(e.what()).find(file + ": not a valid " + name + " checkpoint"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(fresh.parameter_checksum(), before);
+  std::filesystem::remove_all(dir);
+
+  SacAgent sac(shape(), small(), 1);
+  Td3Agent td3(shape(), small(), 1);
+  OffPolicyAgent& other = algo == "sac" ? static_cast<OffPolicyAgent&>(td3) : sac;
+  try {
+    agent.copy_state_from(other);
+    ADD_FAILURE() << "copied from another algorithm";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_EQ(std::string(e.what()), "copy_state_from: the other agent is not a " + name + " agent");
+  }
+}
+
+TEST(Sac, ABrokenCheckpointNamesItsFileAndAnotherAlgorithmIsNotCopied) {
+  broken_file_and_foreign_copy<SacAgent>("sac", "SAC");
+}
+TEST(Td3, ABrokenCheckpointNamesItsFileAndAnotherAlgorithmIsNotCopied) {
+  broken_file_and_foreign_copy<Td3Agent>("td3", "TD3");
 }
 
 TEST(ReplayBuffer, TruncatedEpisodesKeepTheirFinalObservationAndWrapAround) {

@@ -11,6 +11,7 @@
 #include "controllers/tune_runner.hpp"
 #include "core/yaml.hpp"
 #include "tasks/synthetic_task.hpp"
+#include "tests/tasks/synthetic_factory_wrapper.hpp"
 
 namespace fs = std::filesystem;
 
@@ -47,24 +48,14 @@ class EveryStepTrainable final : public core::Trainable {
   std::unique_ptr<core::Trainable> inner_;
 };
 
-class EveryStepFactory final : public core::TrialFactory {
+class EveryStepFactory final : public tasks::testing::WrappedSyntheticFactory {
  public:
-  EveryStepFactory() : inner_(tasks::make_synthetic_factory("branin_mf")) {}
-  const core::ConfigSchema& schema() const override { return inner_->schema(); }
+  EveryStepFactory() : WrappedSyntheticFactory("branin_mf") {}
   std::unique_ptr<core::Trainable> make(const std::vector<std::string>& o, std::uint64_t seed,
                                         std::int64_t max_units) const override {
-    return std::make_unique<EveryStepTrainable>(inner_->make(o, seed, max_units));
+    return std::make_unique<EveryStepTrainable>(inner().make(o, seed, max_units));
   }
-  std::int64_t unit() const override { return 1; }
-  double score(core::Trainable& t) const override { return inner_->score(static_cast<EveryStepTrainable&>(t).inner()); }
-  std::string metric() const override { return "objective"; }
-  bool maximize() const override { return false; }
-  std::string config_yaml(const std::vector<std::string>& o, std::uint64_t s, std::int64_t m) const override {
-    return inner_->config_yaml(o, s, m);
-  }
-
- private:
-  std::unique_ptr<core::TrialFactory> inner_;
+  double score(core::Trainable& t) const override { return inner().score(static_cast<EveryStepTrainable&>(t).inner()); }
 };
 
 using Curves = std::map<std::tuple<std::int64_t, std::int64_t, std::string>, std::vector<double>>;

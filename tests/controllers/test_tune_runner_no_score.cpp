@@ -11,35 +11,12 @@
 #include "controllers/tune_runner.hpp"
 #include "core/yaml.hpp"
 #include "tasks/synthetic_task.hpp"
+#include "tests/tasks/synthetic_factory_wrapper.hpp"
 
 namespace fs = std::filesystem;
 
 namespace graybox::controllers {
 namespace {
-
-// Branin, but a trial trained for fewer than 3 steps has no score yet.
-class LateScoreFactory final : public core::TrialFactory {
- public:
-  LateScoreFactory() : inner_(tasks::make_synthetic_factory("branin")) {}
-  const core::ConfigSchema& schema() const override { return inner_->schema(); }
-  std::unique_ptr<core::Trainable> make(const std::vector<std::string>& o, std::uint64_t seed,
-                                        std::int64_t max_units) const override {
-    return inner_->make(o, seed, max_units);
-  }
-  std::int64_t unit() const override { return 1; }
-  double score(core::Trainable& t) const override {
-    if (t.steps_done() < 3) throw core::NoScore("no episode finished in " + std::to_string(t.steps_done()) + " steps");
-    return inner_->score(t);
-  }
-  std::string metric() const override { return "objective"; }
-  bool maximize() const override { return false; }
-  std::string config_yaml(const std::vector<std::string>& o, std::uint64_t s, std::int64_t m) const override {
-    return inner_->config_yaml(o, s, m);
-  }
-
- private:
-  std::unique_ptr<core::TrialFactory> inner_;
-};
 
 TEST(TuneRunner, ATrialWithNoScoreYetIsReportedAsSuchAndTheOthersGoOn) {
   const fs::path dir = fs::temp_directory_path() / ("graybox_tune_noscore_" + std::to_string(::getpid()));
@@ -51,7 +28,7 @@ TEST(TuneRunner, ATrialWithNoScoreYetIsReportedAsSuchAndTheOthersGoOn) {
   options.algorithm = "hyperband";
   options.max_budget = 9;
   options.eta = 3;
-  const LateScoreFactory factory;
+  const tasks::testing::LateScoreFactory factory(3);
   auto controller = make_controller(options, space, 3);
   store::SqliteStore store((dir / "store.sqlite").string());
   TuneRunner runner(*controller, factory, store, dir.string(), 3, options.max_budget, 1);

@@ -13,6 +13,7 @@
 #include "core/files.hpp"
 #include "pbt/population_runner.hpp"
 #include "tasks/synthetic_task.hpp"
+#include "tests/tasks/synthetic_factory_wrapper.hpp"
 
 namespace fs = std::filesystem;
 
@@ -49,26 +50,11 @@ PbtOptions options(const std::string& algorithm = "pbt") {
 }
 
 // The synthetic objective, but a member whose x1 is above 6 diverges (NaN score).
-class DivergingFactory final : public core::TrialFactory {
+class DivergingFactory final : public tasks::testing::WrappedSyntheticFactory {
  public:
-  DivergingFactory() : inner_(tasks::make_synthetic_factory("branin")) {}
-  const core::ConfigSchema& schema() const override { return inner_->schema(); }
-  std::unique_ptr<core::Trainable> make(const std::vector<std::string>& o, std::uint64_t seed,
-                                        std::int64_t max_units) const override {
-    return inner_->make(o, seed, max_units);
-  }
-  std::int64_t unit() const override { return 1; }
   double score(core::Trainable& t) const override {
-    return t.hyperparameters().get("x1") > 6.0 ? std::nan("") : inner_->score(t);
+    return t.hyperparameters().get("x1") > 6.0 ? std::nan("") : inner().score(t);
   }
-  std::string metric() const override { return "objective"; }
-  bool maximize() const override { return false; }
-  std::string config_yaml(const std::vector<std::string>& o, std::uint64_t s, std::int64_t m) const override {
-    return inner_->config_yaml(o, s, m);
-  }
-
- private:
-  std::unique_ptr<core::TrialFactory> inner_;
 };
 
 // A trainable whose state is distinguishable from its hyperparameters: `progress` grows by
@@ -116,26 +102,17 @@ class ProgressTrainable final : public core::Trainable {
   core::Hyperparameters hp_;
 };
 
-class ProgressFactory final : public core::TrialFactory {
+class ProgressFactory final : public tasks::testing::WrappedSyntheticFactory {
  public:
-  ProgressFactory() : inner_(tasks::make_synthetic_factory("branin")) {}
-  const core::ConfigSchema& schema() const override { return inner_->schema(); }
   std::unique_ptr<core::Trainable> make(const std::vector<std::string>& o, std::uint64_t seed,
                                         std::int64_t max_units) const override {
-    const auto probe = inner_->make(o, seed, max_units);
+    const auto probe = inner().make(o, seed, max_units);
     return std::make_unique<ProgressTrainable>(probe->hyperparameters().get("x1"), probe->hyperparameters().get("x2"),
                                                max_units);
   }
-  std::int64_t unit() const override { return 1; }
   double score(core::Trainable& t) const override { return static_cast<ProgressTrainable&>(t).progress(); }
   std::string metric() const override { return "progress"; }
   bool maximize() const override { return true; }
-  std::string config_yaml(const std::vector<std::string>& o, std::uint64_t s, std::int64_t m) const override {
-    return inner_->config_yaml(o, s, m);
-  }
-
- private:
-  std::unique_ptr<core::TrialFactory> inner_;
 };
 
 // Every exploit takes the donor's *current* state: the one whose score the donor reports. In
@@ -307,35 +284,11 @@ TEST(PopulationRunner, DivergedMembersRollBackAndThePopulationSurvives) {
   for (const auto& [key, count] : rows) EXPECT_EQ(count, 1) << "member " << key.first << " step " << key.second;
 }
 
-// Branin, but a member trained for fewer than 12 steps has nothing to be scored by yet (as an RL
-// member before its first episode ends).
-class LateScoreFactory final : public core::TrialFactory {
- public:
-  LateScoreFactory() : inner_(tasks::make_synthetic_factory("branin")) {}
-  const core::ConfigSchema& schema() const override { return inner_->schema(); }
-  std::unique_ptr<core::Trainable> make(const std::vector<std::string>& o, std::uint64_t seed,
-                                        std::int64_t max_units) const override {
-    return inner_->make(o, seed, max_units);
-  }
-  std::int64_t unit() const override { return 1; }
-  double score(core::Trainable& t) const override {
-    if (t.steps_done() < 12) throw core::NoScore("no episode yet");
-    return inner_->score(t);
-  }
-  std::string metric() const override { return "objective"; }
-  bool maximize() const override { return false; }
-  std::string config_yaml(const std::vector<std::string>& o, std::uint64_t s, std::int64_t m) const override {
-    return inner_->config_yaml(o, s, m);
-  }
-
- private:
-  std::unique_ptr<core::TrialFactory> inner_;
-};
-
-// An unscored member is neither rolled back (it did not diverge) nor ranked; it trains on.
+// An unscored member (Branin, but nothing to be scored by before 12 steps, as an RL member before
+// its first episode ends) is neither rolled back (it did not diverge) nor ranked; it trains on.
 TEST(PopulationRunner, MembersWithNoScoreYetTrainOnUnrankedAndAreNotRolledBack) {
   for (const bool synchronous : {true, false}) {
-    const LateScoreFactory factory;
+    const tasks::testing::LateScoreFactory factory(12);
     const core::SearchSpace space = branin_space();
     const std::string dir = fresh_dir(synchronous ? "late_sync" : "late_async");
     store::SqliteStore store(dir + "/store.sqlite");
