@@ -415,12 +415,13 @@ void PopulationRunner::rollback(Member& m) {
 }
 
 // Async: called with mutex_ held after member m finished an interval.
-void PopulationRunner::after_interval(Member& m, double trained_units) {
+int PopulationRunner::after_interval(Member& m, double trained_units) {
+  int wait_for = -1;
   const std::int64_t unit = factory_.unit();
   const std::int64_t now = m.trainable->steps_done();
   total_units_ += static_cast<std::int64_t>(trained_units * static_cast<double>(unit));
   history_.push_back({m.id, now, m.score, json::parse(space_.to_json(m.config))});
-  store_.set_metric(m.id, now, "pbt/score", m.score);  // a member that went back trains a step again
+  store_.set_metric(m.id, now, "pbt/score", m.score);  // a member rolled back trains a step again
   m.curve.write_to(store_, m.id);
   const double gain = factory_.maximize() ? m.score : -m.score;
   if (std::isfinite(gain) && std::isfinite(m.gain_before) && trained_units > 0) {
@@ -441,8 +442,17 @@ void PopulationRunner::after_interval(Member& m, double trained_units) {
       if (o->trainable && o->steps >= options_.burn_in * unit) losses[o->id] = loss_of(o->score);
     }
     if (!done && now >= options_.burn_in * unit) {
+      // Never from a donor behind: the copy would move the member back in time to train steps
+      // it has trained again (members copying each other back and forth kept runs going far
+      // past population x max_budget). The member waits for that donor to catch up instead, so
+      // every member's steps only grow and the cost is bounded as in synchronous mode.
       for (const Exploit& x : select_exploits(losses, options_.quantile_fraction, rng_)) {
-        if (x.member == m.id) copy_seconds += exploit(m, *members_[x.donor]);
+        if (x.member != m.id) continue;
+        if (members_[x.donor]->steps >= now) {
+          copy_seconds += exploit(m, *members_[x.donor]);
+        } else {
+          wait_for = x.donor;
+        }
       }
     }
   }
@@ -450,6 +460,15 @@ void PopulationRunner::after_interval(Member& m, double trained_units) {
   decision_seconds_ += seconds_since(decide_start) - copy_seconds;
   const std::string old = m.checkpoint;
   save_checkpoint(m, "s" + std::to_string(m.trainable->steps_done()) + "-" + std::to_string(history_.size()));
+  commit({old});
+  return wait_for;
+}
+
+// Async, mutex_ held: a member that waited for its donor to catch up copies it now.
+void PopulationRunner::exploit_caught_up(Member& loser, const Member& donor) {
+  const std::string old = loser.checkpoint;
+  exploit_seconds_ += exploit(loser, donor);
+  save_checkpoint(loser, "s" + std::to_string(loser.trainable->steps_done()) + "-" + std::to_string(history_.size()) + "c");
   commit({old});
 }
 
@@ -466,6 +485,7 @@ void PopulationRunner::run_asynchronous(const std::function<bool()>& on_round) {
   for (auto& m : members_) {
     if (m->trainable->steps_done() < end && !m->trainable->finished()) ready.push_back(m->id);
   }
+  std::vector<std::pair<int, int>> waiting;  // (member, the donor behind it that it waits for)
   int training = 0;  // members in an interval now
   bool stop = false;
   std::condition_variable wake;
@@ -473,6 +493,11 @@ void PopulationRunner::run_asynchronous(const std::function<bool()>& on_round) {
     std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {
       wake.wait(lock, [&] { return stop || !ready.empty() || training == 0; });
+      if (!stop && ready.empty() && !waiting.empty()) {
+        // Nobody left who could catch up (their donors ended early): they train on uncopied.
+        for (const auto& w : waiting) ready.push_back(w.first);
+        waiting.clear();
+      }
       if (stop || ready.empty()) break;  // nothing ready and nobody training: the run is over
       const int id = ready.front();
       ready.pop_front();
@@ -491,9 +516,26 @@ void PopulationRunner::run_asynchronous(const std::function<bool()>& on_round) {
       m.steps = m.trainable->steps_done();
       train_seconds_ += seconds_since(t0);
       ++round_;  // before the commit in after_interval, so a resumed run counts the same
-      after_interval(m, trained);
+      const int wait_for = after_interval(m, trained);
+      for (auto w = waiting.begin(); w != waiting.end();) {
+        Member& loser = *members_[w->first];
+        if (w->second == id && m.steps >= loser.steps) {
+          // Copied only if the donor is still the better of the two at its new step.
+          if (std::isfinite(m.score) && loss_of(m.score) < loss_of(loser.score)) exploit_caught_up(loser, m);
+          ready.push_back(loser.id);
+          w = waiting.erase(w);
+        } else {
+          ++w;
+        }
+      }
       if (on_round && !on_round()) stop = true;
-      if (!stop && m.trainable->steps_done() < end && !m.trainable->finished()) ready.push_back(id);
+      if (!stop && m.trainable->steps_done() < end && !m.trainable->finished()) {
+        if (wait_for >= 0) {
+          waiting.emplace_back(id, wait_for);
+        } else {
+          ready.push_back(id);
+        }
+      }
       wake.notify_all();
     }
     wake.notify_all();

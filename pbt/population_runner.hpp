@@ -100,7 +100,9 @@ class PopulationRunner {
   void commit(const std::vector<std::string>& obsolete);
   void run_synchronous(const std::function<bool()>& on_round);
   void run_asynchronous(const std::function<bool()>& on_round);
-  void after_interval(Member& m, double trained_units);  // async: decide for one member
+  // Async: decide for one member; returns the donor behind it that it waits for, or -1.
+  int after_interval(Member& m, double trained_units);
+  void exploit_caught_up(Member& loser, const Member& donor);
   const core::Trainable& offered_state(const Member& m) const;
   double exploit(Member& loser, const Member& donor);  // returns the copy's seconds
   void rollback(Member& m);

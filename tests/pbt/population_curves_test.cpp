@@ -69,7 +69,7 @@ TEST(PopulationCurves, EveryMemberLeavesOneRowPerIntervalAndItsScoreMatches) {
   EXPECT_EQ(store.count_events("start"), runner.size());
 }
 
-TEST(PopulationCurves, AsynchronousExploitsReplaceTheStepsTrainedAgain) {
+TEST(PopulationCurves, AsynchronousCurvesHoldOneRowPerStepWithItsLatestScore) {
   const auto factory = tasks::make_synthetic_factory("branin");
   const std::string dir = member_dir("async");
   store::SqliteStore store(dir + "/store.sqlite");

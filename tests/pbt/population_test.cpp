@@ -284,6 +284,31 @@ TEST(PopulationRunner, DivergedMembersRollBackAndThePopulationSurvives) {
   for (const auto& [key, count] : rows) EXPECT_EQ(count, 1) << "member " << key.first << " step " << key.second;
 }
 
+// Asynchronous exploits never move a member back in time: each member's steps only grow, and
+// the population trains at most population x max_budget units (with donors behind it, members
+// copied each other back and forth: runs took up to 10x the budget, some never ended).
+TEST(PopulationRunner, AsynchronousMembersNeverGoBackAndTheBudgetIsBounded) {
+  const auto factory = tasks::make_synthetic_factory("branin");
+  const core::SearchSpace space = branin_space();  // the runner keeps a reference
+  for (int seed = 1; seed <= 4; ++seed) {
+    const std::string dir = fresh_dir("forward_" + std::to_string(seed));
+    core::RunStore store(dir + "/store.sqlite");
+    PbtOptions o = options();
+    o.synchronous = false;
+    o.population = 6;
+    o.max_budget = 40;
+    PopulationRunner runner(o, space, *factory, store, dir, static_cast<std::uint64_t>(seed));
+    runner.run();
+    std::map<int, std::int64_t> last;
+    for (const auto& h : runner.history()) {
+      EXPECT_GT(h.step, last[h.member]) << "seed " << seed << " member " << h.member;
+      last[h.member] = h.step;
+    }
+    EXPECT_GT(store.count_events("exploit"), 0) << seed;
+    EXPECT_LE(runner.total_units(), o.population * o.max_budget) << seed;
+  }
+}
+
 // An unscored member (Branin, but nothing to be scored by before 12 steps, as an RL member before
 // its first episode ends) is neither rolled back (it did not diverge) nor ranked; it trains on.
 TEST(PopulationRunner, MembersWithNoScoreYetTrainOnUnrankedAndAreNotRolledBack) {
