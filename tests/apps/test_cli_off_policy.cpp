@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "core/files.hpp"
-#include "core/run_store.hpp"
+#include "store/sqlite_store.hpp"
 #include "tests/apps/cli.hpp"
 
 using namespace graybox_cli_test;
@@ -21,7 +21,7 @@ std::string tiny_off_policy(const std::string& algo) {
 
 std::vector<double> losses(const std::string& run_dir) {
   std::vector<double> out;
-  for (const auto& row : graybox::core::RunStore(run_dir + "/store.sqlite").metrics(0, "losses/qf1_loss")) {
+  for (const auto& row : graybox::store::SqliteStore(run_dir + "/store.sqlite").metrics(0, "losses/qf1_loss")) {
     out.push_back(row.value);
   }
   return out;
@@ -69,7 +69,7 @@ TEST_P(CliOffPolicy, APopulationTunesTheKeysAndItsBestScheduleReplays) {
   const std::string best = graybox::core::read_file(dir_ + "/p/schedules/best.yaml");
   EXPECT_NE(best.find(key() + ":"), std::string::npos) << best;
   // Every member's value was set on its agent: the members' runs differ from each other.
-  graybox::core::RunStore store(dir_ + "/p/store.sqlite");
+  graybox::store::SqliteStore store(dir_ + "/p/store.sqlite");
   std::vector<std::vector<double>> members;
   for (int m = 0; m < 3; ++m) {
     std::vector<double> qf1;

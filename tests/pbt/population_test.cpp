@@ -292,7 +292,7 @@ TEST(PopulationRunner, AsynchronousMembersNeverGoBackAndTheBudgetIsBounded) {
   const core::SearchSpace space = branin_space();  // the runner keeps a reference
   for (int seed = 1; seed <= 4; ++seed) {
     const std::string dir = fresh_dir("forward_" + std::to_string(seed));
-    core::RunStore store(dir + "/store.sqlite");
+    store::SqliteStore store(dir + "/store.sqlite");
     PbtOptions o = options();
     o.synchronous = false;
     o.population = 6;
