@@ -36,11 +36,11 @@ run_one() {
     return 0
   fi
   mkdir -p "$(dirname "$dir")"
-  local resume=()
-  [ -f "$dir/config.yaml" ] && resume=(--resume)
+  # A resumed run continues with its own config.yaml.
+  local args=("configs/train/$config.yaml" --set "seed=$seed" --set "total_steps=$steps" --set eval.episodes=10)
+  [ -f "$dir/config.yaml" ] && args=(--resume)
   local started=$SECONDS
-  "$graybox" train "configs/train/$config.yaml" --set "seed=$seed" --set "total_steps=$steps" \
-    --set eval.episodes=10 --out "$dir" "${resume[@]}" --quiet > "$dir.log" 2>&1 ||
+  "$graybox" train "${args[@]}" --out "$dir" --quiet >> "$dir.log" 2>&1 ||
     { echo "$(date +%H:%M:%S) $config seed $seed failed: see $dir.log" >&2; return 0; }
   echo "$(date +%H:%M:%S) $config $steps seed $seed: $((SECONDS - started)) s"
 }
