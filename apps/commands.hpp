@@ -51,6 +51,10 @@ int train_command(const TrainOptions& options);
 core::ConfigSchema control_train_schema();
 // Meta-trains the learned lr/wd controller into a run directory (policy.pt at the end).
 int control_train_command(const TrainOptions& options);
+// The eval.* keys of `graybox control eval` (in the same config as control train).
+void add_control_eval_schema(core::ConfigSchema& schema);
+// The policy against the tuned baselines on the held-out test instances (table, CSV).
+int control_eval_command(const TrainOptions& options);
 int eval_command(const EvalOptions& options);
 int envs_command(bool json);
 // Every config key of `command`'s schema (train, fit or tune; "" for all three).

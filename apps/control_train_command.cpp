@@ -28,6 +28,7 @@ core::ConfigSchema control_train_schema() {
   dac::add_meta_train_schema(schema);
   add_run_schema(schema, 2000, "control steps between checkpoints (0: only the final one)");
   schema.add_int("eval.episodes", 0, "deterministic episodes on the training instances at the end (0: none)", 0, 100000);
+  add_control_eval_schema(schema);
   schema.mark_paths({"agent.lr_schedule.file", "replay.file"});
   return schema;
 }

@@ -85,6 +85,16 @@ int main(int argc, char** argv) {
   control_train_cmd->add_flag("--resume", control_train.resume, "continue the run in --out from its last checkpoint");
   control_train_cmd->add_flag("--quiet", control_train.quiet, "no progress line");
 
+  apps::TrainOptions control_eval;
+  auto* control_eval_cmd = control_cmd->add_subcommand(
+      "eval", "the policy (eval.policy) against tuned baselines on the held-out test instances: table and CSV");
+  control_eval_cmd->footer(
+      "Example:\n"
+      "  graybox control eval configs/control/train.yaml --set eval.policy=runs/controller/policy.pt");
+  control_eval_cmd->add_option("config", control_eval.config_path, "the YAML config file (the meta-training's)")->required();
+  control_eval_cmd->add_option("--set", control_eval.overrides, "override a config key: KEY=VALUE (repeatable)");
+  control_eval_cmd->add_flag("--quiet", control_eval.quiet, "no progress note");
+
   std::string lineage_dir;
   bool lineage_json = false;
   auto* lineage_cmd = app.add_subcommand("lineage", "show the best member's ancestry in a pbt/pb2 run and export it");
@@ -143,6 +153,7 @@ int main(int argc, char** argv) {
     if (*train_cmd) return apps::train_command(train);
     if (*fit_cmd) return apps::fit_command(fit);
     if (*control_train_cmd) return apps::control_train_command(control_train);
+    if (*control_eval_cmd) return apps::control_eval_command(control_eval);
     if (*eval_cmd) return apps::eval_command(eval);
     if (*envs_cmd) return apps::envs_command(envs_json);
     if (*keys_cmd) return apps::keys_command(keys_of, keys_json);

@@ -2,27 +2,12 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <stdexcept>
 
 #include "core/error.hpp"
 #include "core/files.hpp"
 
 namespace graybox::dac {
-namespace {
-
-std::string data_key(const Instance& in) {
-  const auto& d = in.data;
-  std::ostringstream key;
-  key.precision(17);
-  key << d.name << '|' << d.dir << '|' << d.limit << '|' << d.val_fraction << '|' << d.test_fraction << '|'
-      << d.teacher.dim << '|' << d.teacher.hidden << '|' << d.teacher.classes << '|' << d.teacher.examples << '|'
-      << d.teacher.label_noise << '|' << in.seed;
-  return key.str();
-}
-
-}  // namespace
-
 ControlEnv::ControlEnv(std::vector<Instance> instances, ControlOptions options)
     : instances_(std::move(instances)), options_(options) {
   check_options(options_);
@@ -36,15 +21,6 @@ ControlEnv::ControlEnv(std::vector<Instance> instances, ControlOptions options)
 }
 
 ControlEnv::~ControlEnv() = default;
-
-const optim::Split& ControlEnv::data_for(const Instance& in) {
-  const std::string key = data_key(in);
-  auto it = data_cache_.find(key);
-  if (it == data_cache_.end()) {
-    it = data_cache_.emplace(key, tasks::load_supervised_data(in.data, in.seed)).first;
-  }
-  return it->second;
-}
 
 const ControlLoop& ControlEnv::loop() const {
   if (!loop_) throw std::logic_error("ControlEnv: reset the env first");
@@ -63,7 +39,7 @@ void ControlEnv::start_task(std::size_t index, std::uint64_t run_seed) {
   const Instance& in = instances_.at(index);
   index_ = index;
   run_seed_ = run_seed;
-  const optim::Split& data = data_for(in);
+  const optim::Split& data = data_.get(in);
   const std::int64_t per_epoch = (data.train.size() + in.batch_size - 1) / in.batch_size;
   loop_.reset();
   task_ = std::make_unique<tasks::SupervisedTask>(task_config(in, run_seed, per_epoch), data);

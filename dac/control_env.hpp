@@ -81,6 +81,7 @@ class ControlEnv {
   double episode_return() const { return loop().episode_return(); }
   std::int64_t episode_length() const { return loop().episode_length(); }
   tasks::SupervisedTask& task() { return *task_; }
+  DataCache& data() { return data_; }
   const ControlTiming& timing() const { return loop().timing(); }  // since the last reset
   void write_obs(double* obs) const { loop().write_obs(obs); }
 
@@ -90,14 +91,13 @@ class ControlEnv {
   void load(const std::string& dir);
 
  private:
-  const optim::Split& data_for(const Instance& instance);
   void start_task(std::size_t index, std::uint64_t run_seed);
   const ControlLoop& loop() const;
 
   std::vector<Instance> instances_;
   ControlOptions options_;
   envs::EnvSpec spec_;
-  std::map<std::string, optim::Split> data_cache_;
+  DataCache data_;
   std::unique_ptr<tasks::SupervisedTask> task_;
   std::unique_ptr<ControlLoop> loop_;
   std::size_t index_ = 0;

@@ -295,4 +295,16 @@ tasks::SupervisedTaskConfig task_config(const Instance& in, std::uint64_t run_se
   return c;
 }
 
+const optim::Split& DataCache::get(const Instance& in) {
+  const auto& d = in.data;
+  std::ostringstream key;
+  key.precision(17);
+  key << d.name << '|' << d.dir << '|' << d.limit << '|' << d.val_fraction << '|' << d.test_fraction << '|'
+      << d.teacher.dim << '|' << d.teacher.hidden << '|' << d.teacher.classes << '|' << d.teacher.examples << '|'
+      << d.teacher.label_noise << '|' << in.seed;
+  auto it = splits_.find(key.str());
+  if (it == splits_.end()) it = splits_.emplace(key.str(), tasks::load_supervised_data(in.data, in.seed)).first;
+  return it->second;
+}
+
 }  // namespace graybox::dac

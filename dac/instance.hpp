@@ -25,6 +25,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,16 @@ struct InstanceSet {
 InstanceSet load_instance_set(const std::string& path);
 // The same from YAML text; `source` stands in for the file name in messages.
 InstanceSet parse_instance_set(const std::string& yaml_text, const std::string& source);
+
+// The data of instances, loaded once per distinct data set and split (the instance's data
+// options and seed) and kept for the cache's life. Not thread-safe: one per thread.
+class DataCache {
+ public:
+  const optim::Split& get(const Instance& instance);
+
+ private:
+  std::map<std::string, optim::Split> splits_;
+};
 
 // The same instance apart from its seed (and name): data set, model, optimizer and budget.
 bool same_problem(const Instance& a, const Instance& b);

@@ -5,7 +5,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "core/files.hpp"
@@ -201,6 +203,40 @@ TEST_F(Cli, FitWithAMissingOrBrokenPolicyIsExit2NamingThePath) {
     EXPECT_NE(r.output.find("controller.policy"), std::string::npos) << r.output;
     EXPECT_FALSE(fs::exists(dir_ + "/x/config.yaml"));
   }
+}
+
+}  // namespace
+}  // namespace graybox_cli_test
+
+namespace graybox_cli_test {
+namespace {
+
+TEST_F(Cli, ControlEvalComparesThePolicyWithTheBaselinesOnTheTestInstances) {
+  ASSERT_EQ(run("control train " + kTiny + " --quiet --out " + dir_ + "/meta").code, 0);
+  const Result r = run("control eval " + kTiny + " --set eval.policy=" + dir_ + "/meta/policy.pt --set eval.seeds=2"
+                       " --set eval.tune_trials=2 --set eval.tune_searcher=random");
+  ASSERT_EQ(r.code, 0) << r.output;
+  for (const char* text : {"ts_tiny_wide_sgd", "policy", "constant", "step", "cosine", "sgdr", "warmup_cosine", "random",
+                           "avg rank", "meta-training cost: 640 minibatches in 64 control steps", "baseline tuning"}) {
+    EXPECT_NE(r.output.find(text), std::string::npos) << text << "\n" << r.output;
+  }
+  const std::string csv = read_file(dir_ + "/meta/control_eval.csv");
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 1 + 7 * 2) << csv;  // header, 7 methods x 1 instance x 2 seeds
+  // The same command gives the same numbers.
+  const Result again = run("control eval " + kTiny + " --set eval.policy=" + dir_ + "/meta/policy.pt --set eval.seeds=2"
+                           " --set eval.tune_trials=2 --set eval.tune_searcher=random --set eval.csv=" + dir_ + "/again.csv");
+  ASSERT_EQ(again.code, 0) << again.output;
+  const auto losses = [](const std::string& text) {
+    std::string out;
+    std::istringstream in(text);
+    for (std::string row; std::getline(in, row);) out += row.substr(0, row.rfind(',')) + "\n";  // without the seconds
+    return out;
+  };
+  EXPECT_EQ(losses(csv), losses(read_file(dir_ + "/again.csv")));
+
+  const Result missing = run("control eval " + kTiny);
+  EXPECT_EQ(missing.code, 2) << missing.output;
+  EXPECT_NE(missing.output.find("eval.policy"), std::string::npos) << missing.output;
 }
 
 }  // namespace

@@ -1,0 +1,65 @@
+// Evaluation of a meta-trained controller on the held-out test instances (`graybox control
+// eval`): the policy and the baselines (dac/baselines.hpp) each run every test instance with
+// `seeds` run seeds (the same seeds for every method); the baselines' factors are tuned on the
+// training instances first. A crashed run (non-finite loss) scores the loss of a uniform guess,
+// ln C, and accuracy 1/C. Runs go side by side on TBB; the numbers do not depend on the
+// thread count.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "agents/ppo_policy.hpp"
+#include "dac/baselines.hpp"
+#include "dac/control_loop.hpp"
+#include "dac/instance.hpp"
+
+namespace graybox::dac {
+
+struct ControlEvalOptions {
+  std::vector<Instance> train, test;
+  int seeds = 3;
+  TuneBudget tune;
+  std::uint64_t seed = 1;
+  int num_threads = 1;  // 0: all cores
+};
+
+struct RunRecord {
+  std::string method, instance;
+  int seed = 0;
+  double test_loss = 0, test_accuracy = 0;
+  bool crashed = false;
+  std::int64_t minibatches = 0;
+  double seconds = 0;
+};
+
+struct MethodSummary {
+  std::string method;
+  double mean_loss = 0, loss_low = 0, loss_high = 0;  // mean over instances of the seeds' mean, 95 % interval
+  double mean_accuracy = 0;
+  double average_rank = 0;  // over (instance, seed), 1 = best test loss
+  int wins_against_policy = 0;  // instances where this method's mean test loss beats the policy's
+};
+
+struct ControlEvalReport {
+  std::vector<RunRecord> runs;                                   // method, instance, seed order
+  std::map<std::string, std::map<std::string, TunedFactors>> tuned;  // [baseline][sgd|adamw]
+  std::int64_t tuning_minibatches = 0;
+  double tuning_seconds = 0;
+  std::vector<MethodSummary> methods;  // policy first, then baseline_names()
+};
+
+// The methods: "policy" then the baselines.
+std::vector<std::string> eval_methods();
+
+ControlEvalReport run_control_eval(const ControlEvalOptions& options, const agents::PpoPolicy& policy,
+                                   const ControlOptions& control);
+
+// The per-instance table, the summary per method and the costs, as text.
+std::string format_control_eval(const ControlEvalReport& report, const std::vector<Instance>& test);
+// One row per run: method,instance,seed,test_loss,test_accuracy,crashed,minibatches,seconds.
+void write_control_eval_csv(const ControlEvalReport& report, const std::string& path);
+
+}  // namespace graybox::dac
