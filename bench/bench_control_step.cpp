@@ -8,7 +8,10 @@
 // --repeats runs (the machine is shared); the throughput is printed in wall-clock seconds and
 // in the thread's CPU seconds (LibTorch runs on the calling thread, torch_threads 1), which
 // other processes on a busy machine disturb far less.
-// Usage: bench_control_step [--set FILE] [--k K] [--repeats N] [NAME...]   (from the repo root)
+// The overhead includes the policy's forward pass on each observation (--policy PATH: a
+// policy.pt; default: the shipped network shape, 10 -> 64 -> 64 -> 2 tanh, with random weights,
+// which costs the same); its actions are not applied, so the lr stays equal to the plain run's.
+// Usage: bench_control_step [--set FILE] [--k K] [--repeats N] [--policy PATH] [NAME...]   (from the repo root)
 #include <time.h>
 
 #include <algorithm>
@@ -19,6 +22,8 @@
 #include <vector>
 
 #include "core/timing.hpp"
+#include "agents/ppo_policy.hpp"
+#include "core/rng.hpp"
 #include "dac/control_env.hpp"
 
 namespace {
@@ -36,17 +41,38 @@ double thread_cpu_seconds() {
   return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
 }
 
+// The shipped controller's network shape with random weights.
+agents::PpoPolicy random_policy() {
+  core::Rng rng(9);
+  std::vector<agents::MlpInference::Layer> layers;
+  const int widths[] = {dac::ControlEnv::kObsDim, 64, 64, 2};
+  for (int l = 0; l < 3; ++l) {
+    agents::MlpInference::Layer layer;
+    layer.in = widths[l];
+    layer.out = widths[l + 1];
+    for (int i = 0; i < layer.in * layer.out; ++i) layer.weight.push_back(static_cast<float>(0.1 * rng.normal()));
+    layer.bias.assign(static_cast<std::size_t>(layer.out), 0.0f);
+    layers.push_back(std::move(layer));
+  }
+  agents::MlpInference actor;
+  actor.set_layers(std::move(layers));
+  return agents::PpoPolicy(std::move(actor), agents::ObsNormalizer(dac::ControlEnv::kObsDim, 10.0, true), {-1.0, -1.0},
+                           {1.0, 1.0}, "{}");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string set_path = "configs/control/instances.yaml";
   std::int64_t k = 50;
   int repeats = 3;
+  std::string policy_path;
   std::vector<std::string> names;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--set") == 0 && i + 1 < argc) set_path = argv[++i];
     else if (std::strcmp(argv[i], "--k") == 0 && i + 1 < argc) k = std::atoll(argv[++i]);
     else if (std::strcmp(argv[i], "--repeats") == 0 && i + 1 < argc) repeats = std::atoi(argv[++i]);
+    else if (std::strcmp(argv[i], "--policy") == 0 && i + 1 < argc) policy_path = argv[++i];
     else names.emplace_back(argv[i]);
   }
   if (names.empty()) names = {"ts_mlp_sgd", "digits_mlp_adamw", "fmnist_mlp_sgd", "fmnist_cnn_adamw"};
@@ -54,6 +80,8 @@ int main(int argc, char** argv) {
   std::vector<dac::Instance> all = set.train;
   all.insert(all.end(), set.test.begin(), set.test.end());
   optim::set_torch_threads(1);
+  agents::PpoPolicy policy = policy_path.empty() ? random_policy() : agents::PpoPolicy::load(policy_path);
+  std::vector<double> unused(static_cast<std::size_t>(policy.act_dim()));
 
   std::printf("%-20s %6s %4s %9s %10s %9s %9s %9s %11s\n", "instance", "budget", "K", "env mb/s", "plain mb/s",
               "env/plain", "cpu ratio", "overhead", "val pass ms");
@@ -86,11 +114,13 @@ int main(int argc, char** argv) {
     for (int r = 0; r < repeats; ++r) {
       env.reset_instance(0, seed, obs.data());
       if (r % 2 == 1) run_plain(env.task().steps_per_epoch());  // alternate the order
-      double env_s = 0, env_cpu = 0;
+      double env_s = 0, env_cpu = 0, policy_s = 0;
       while (!env.done()) {
         const core::Clock::time_point start = core::Clock::now();
         const double cpu = thread_cpu_seconds();
         const dac::ControlTiming before = env.timing();
+        policy.act(obs.data(), unused.data());
+        policy_s += core::seconds_since(start);
         env.step(keep.data(), obs.data());
         env_cpu += thread_cpu_seconds() - cpu;
         env_s += core::seconds_since(start) - (env.timing().validation_s - before.validation_s);
@@ -102,7 +132,7 @@ int main(int argc, char** argv) {
       const dac::ControlTiming t = env.timing();
       best.env_cpu = std::min(best.env_cpu, env_cpu);
       best.env_s = std::min(best.env_s, env_s);
-      best.overhead_s = std::min(best.overhead_s, t.overhead_s);
+      best.overhead_s = std::min(best.overhead_s, t.overhead_s + policy_s);
       best.train_s = std::min(best.train_s, t.train_s);
       best.validation_s = std::min(best.validation_s, t.validation_s);
       if (r % 2 == 0) run_plain(env.task().steps_per_epoch());
