@@ -241,3 +241,39 @@ TEST_F(Cli, ControlEvalComparesThePolicyWithTheBaselinesOnTheTestInstances) {
 
 }  // namespace
 }  // namespace graybox_cli_test
+
+namespace graybox_cli_test {
+namespace {
+
+TEST_F(Cli, AControlledFitStoppedByCtrlCResumesToTheSameRun) {
+  ASSERT_EQ(run("control train " + kTiny + " --quiet --out " + dir_ + "/meta").code, 0);
+  // 20000 examples: 500 minibatches per epoch, long enough to stop in the middle.
+  std::string text = kTinyFit;
+  text.replace(text.find("examples: 600"), 13, "examples: 20000");
+  text += "checkpoint: {interval: 100}\n";
+  const std::string fit = write("fit.yaml", text);
+  const std::string policy = "controller.policy=" + dir_ + "/meta/policy.pt";
+  ASSERT_EQ(run("fit " + fit + " --quiet --set " + policy + " --out " + dir_ + "/straight").code, 0);
+  const std::string out = dir_ + "/stopped";
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::execl(GRAYBOX_BIN, GRAYBOX_BIN, "fit", fit.c_str(), "--quiet", "--set", policy.c_str(), "--out", out.c_str(),
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  for (int i = 0; i < 400 && !fs::exists(out + "/checkpoints/latest"); ++i) ::usleep(10000);
+  ::kill(pid, SIGINT);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  const int code = WEXITSTATUS(status);
+  ASSERT_TRUE(code == 130 || code == 0) << code;  // 0: it finished before the signal
+  const Result r = run("fit --resume --quiet --out " + out);
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_EQ(summary_of(dir_ + "/straight")["test_loss"], summary_of(out)["test_loss"]);
+  EXPECT_EQ(values(dir_ + "/straight", "control/learning_rate"), values(out, "control/learning_rate"));
+  EXPECT_EQ(values(dir_ + "/straight", "train/loss"), values(out, "train/loss"));
+}
+
+}  // namespace
+}  // namespace graybox_cli_test
