@@ -31,7 +31,19 @@ struct TuneOptions {
   bool resume = false;
   bool quiet = false;
   std::string parallel;  // --parallel: sets tune.parallel (checked like it); "" = the config's
+  // --storage URL: the experiment is a study in a shared store ("" = the run directory's SQLite).
+  std::string storage;
+  std::string study = "default";  // --study
+  bool workers_only = false;      // --workers-only: set the study up and exit
+  // graybox worker: work in an existing study (its directory from the store), nothing else.
+  bool worker = false;
+  int max_trials = 0;             // --max-trials: a worker leaves after committing this many
+  double idle_exit = 0.0;         // --idle-exit: a worker leaves after this long without a job
+  double lease_seconds = 10.0;    // --lease: a job's lease, renewed every third of it
 };
+
+// graybox worker --storage URL --study NAME: pulls jobs of the study until it is done.
+int worker_command(TuneOptions options);
 
 // The schema of `graybox tune` configs: seed, task, base_config, tune.*, and a raw search_space.
 core::ConfigSchema tune_schema();

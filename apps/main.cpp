@@ -68,6 +68,25 @@ int main(int argc, char** argv) {
   tune_cmd->add_option("--parallel", tune.parallel, "trials trained side by side (default tune.parallel)");
   tune_cmd->add_flag("--resume", tune.resume, "continue the experiment in --out");
   tune_cmd->add_flag("--quiet", tune.quiet, "no progress lines or table");
+  tune_cmd->add_option("--storage", tune.storage,
+                       "a store that workers share: postgresql://user@host:port/db (default: the run directory's SQLite)");
+  tune_cmd->add_option("--study", tune.study, "the experiment's name in the shared store (default 'default')");
+  tune_cmd->add_flag("--workers-only", tune.workers_only, "with --storage: set the study up and exit; graybox worker does the work");
+  tune_cmd->add_option("--lease", tune.lease_seconds, "with --storage: seconds a job's lease lasts (renewed every third)")
+      ->check(CLI::Range(0.5, 86400.0));
+
+  apps::TuneOptions worker;
+  auto* worker_cmd = app.add_subcommand("worker", "pull the jobs of a study in a shared store until it is done");
+  worker_cmd->footer(
+      "Example:\n"
+      "  graybox tune configs/tune/branin_random.yaml --out /shared/runs/b --storage postgresql://me@db:5432/graybox --study b --workers-only\n"
+      "  graybox worker --storage postgresql://me@db:5432/graybox --study b     # on any machine that sees /shared");
+  worker_cmd->add_option("--storage", worker.storage, "the shared store: postgresql://user@host:port/db")->required();
+  worker_cmd->add_option("--study", worker.study, "the study (default 'default')");
+  worker_cmd->add_option("--max-trials", worker.max_trials, "leave after committing this many results")->check(CLI::Range(1, 100000000));
+  worker_cmd->add_option("--idle-exit", worker.idle_exit, "leave after this many seconds without a job")->check(CLI::Range(0.0, 1e9));
+  worker_cmd->add_option("--lease", worker.lease_seconds, "seconds a job's lease lasts (renewed every third)")->check(CLI::Range(0.5, 86400.0));
+  worker_cmd->add_flag("--quiet", worker.quiet, "no line per result");
 
   apps::TrainOptions control_train;
   auto* control_cmd = app.add_subcommand("control", "the learned lr/wd meta-controller: control train, control eval");
@@ -158,6 +177,7 @@ int main(int argc, char** argv) {
     if (*envs_cmd) return apps::envs_command(envs_json);
     if (*keys_cmd) return apps::keys_command(keys_of, keys_json);
     if (*tune_cmd) return apps::tune_command(tune);
+    if (*worker_cmd) return apps::worker_command(worker);
     if (*lineage_cmd) return apps::lineage_command(lineage_dir, lineage_json);
     if (*report_cmd) return apps::report_command(report_dir, report_out, report_metric);
   } catch (const core::UserError& e) {

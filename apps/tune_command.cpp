@@ -25,6 +25,9 @@
 #include "core/search_space.hpp"
 #include "core/yaml.hpp"
 #include "pbt/population_runner.hpp"
+#include "controllers/study_worker.hpp"
+#include "core/rng.hpp"
+#include "store/open_store.hpp"
 #include "store/sqlite_store.hpp"
 #include "tasks/synthetic_task.hpp"
 
@@ -222,11 +225,101 @@ std::string base_config_of(const core::Config& config, const std::string& task) 
 int population_tune(const core::Config& config, const Experiment& experiment, const core::SearchSpace& space,
                     const core::TrialFactory& factory, const TuneOptions& options);
 
+// --storage: the experiment is a study in a shared store that `graybox worker` processes pull
+// jobs from. The driver sets it up (its directory, the controller's first state), works in it
+// like any worker unless --workers-only, and writes the run directory's files at the end; a
+// worker (options.worker) only works.
+int study_tune(const core::Config& config, const core::SearchSpace& space, const core::TrialFactory& factory,
+               const controllers::ControllerOptions& co, std::uint64_t seed, const TuneOptions& options,
+               const std::string& path, const YAML::Node& root) {
+  const store::StorageUrl url = store::parse_storage_url(options.storage, "--storage");
+  auto study = store::open_shared_study(url, options.study, "--storage");
+  const auto make_controller = [&] { return controllers::make_controller(co, space, seed); };
+  std::unique_ptr<Experiment> experiment;
+  std::string out = options.out;
+  if (!options.worker) {
+    experiment = std::make_unique<Experiment>(open_experiment(options, path, config, root));
+    out = fs::absolute(experiment->out).lexically_normal().string();
+    if (study->create_study(out, make_controller()->state().dump())) {
+      if (!options.quiet) std::fprintf(stderr, "study %s set up in %s, directory %s\n", options.study.c_str(), study->location().c_str(), out.c_str());
+    } else if (study->study_dir() != out) {
+      throw core::UserError("--study " + options.study + ": " + study->location() + " holds this study for " + study->study_dir() +
+                            ", not " + out + " (choose another --study, or --out " + study->study_dir() + ")");
+    }
+    if (options.workers_only) {
+      if (!options.quiet) {
+        std::printf("study %s is ready; start workers with: graybox worker --storage %s --study %s\n", options.study.c_str(),
+                    options.storage.c_str(), options.study.c_str());
+      }
+      return 0;
+    }
+  }
+  controllers::WorkerOptions wo;
+  char host[256] = "";
+  ::gethostname(host, sizeof(host) - 1);
+  wo.name = std::string(host) + ":" + std::to_string(::getpid());
+  wo.lease_seconds = options.lease_seconds;
+  wo.max_trials = options.max_trials;
+  wo.idle_exit = options.idle_exit;
+  wo.quiet = options.quiet;
+  controllers::StudyWorker worker(
+      space, factory, make_controller, *study, [&]() -> std::unique_ptr<core::WorkQueue> { return store::open_shared_study(url, options.study, "--storage"); },
+      out, seed, co.max_budget, wo);
+  install_stop_handlers(options.worker ? "graybox worker --storage " + options.storage + " --study " + options.study
+                                       : "graybox tune --resume --out " + out + " --storage " + options.storage + " --study " + options.study);
+  const auto started = std::chrono::steady_clock::now();
+  const int committed = worker.run([] { return stop_signal() != 0; });
+  if (options.worker) {
+    if (!options.quiet) std::fprintf(stderr, "%s: %d results committed, %d refused\n", wo.name.c_str(), committed, worker.refused());
+    return stop_signal() != 0 ? 130 : 0;
+  }
+
+  // The run directory's files, from the store: what every worker committed.
+  const auto results = study->results();
+  std::ostringstream csv;
+  csv << "trial,budget," << factory.metric() << ",loss,status,seconds,attempt";
+  for (const auto& d : space.dims()) csv << ',' << csv_escape(d.name);
+  csv << '\n';
+  csv.precision(10);
+  Outcome o;
+  o.algorithm = make_controller()->name();
+  std::int64_t top = 0;
+  for (const auto& [job, result] : results) top = std::max(top, job.budget);
+  const std::pair<core::WorkQueue::Job, core::WorkQueue::Result>* best = nullptr;
+  for (const auto& entry : results) {
+    const auto& [job, result] = entry;
+    const core::Configuration values = core::values_from_json(nlohmann::json::parse(job.config));
+    csv << job.trial << ',' << job.budget << ',' << result.score << ',' << result.loss << ',' << csv_escape(result.status) << ','
+        << result.seconds << ',' << job.attempt;
+    for (std::size_t i = 0; i < space.size(); ++i) csv << ',' << csv_escape(space.text(values, i));
+    csv << '\n';
+    o.trials = std::max(o.trials, static_cast<int>(job.trial) + 1);
+    o.total_steps += result.steps;
+    if (job.budget == top && std::isfinite(result.loss) && (!best || result.loss < best->second.loss)) best = &entry;
+  }
+  write_history(out, csv.str());
+  o.total_units = o.total_steps / factory.unit();
+  o.wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (best) {
+    o.has_best = true;
+    o.best_score = best->second.score;
+    o.best_trial = static_cast<int>(best->first.trial);
+    o.best_config = core::values_from_json(nlohmann::json::parse(best->first.config));
+    o.best_seed = core::derive_seed(seed, core::Stream::kTrial, static_cast<std::uint64_t>(best->first.trial));
+  }
+  const int code = finish_experiment(out, config, space, factory, o,
+                                     {{"results", results.size()}, {"storage", study->location()}, {"study", options.study}});
+  if (!options.quiet || options.out.empty()) {
+    std::printf("%zu results (this process committed %d), run directory: %s\n", results.size(), committed, out.c_str());
+  }
+  return code;
+}
+
 core::ConfigSchema tune_schema() {
   core::ConfigSchema s;
   s.add_int("seed", 1, "the experiment seed; every trial derives its own", 0, 9.0e15);
   s.add_string("task", "branin", "what a trial trains",
-               {"rl", "supervised", "branin", "hartmann6", "branin_mf", "hartmann6_mf"});
+               {"rl", "supervised", "branin", "hartmann6", "branin_mf", "hartmann6_mf", "branin_timed"});
   s.add_path("base_config", "task rl / supervised: the train / fit config every trial starts from");
   s.add_string("tune.algorithm", "random", "the controller", kAlgorithms);
   s.add_string("tune.searcher", "random", "sha, hyperband, asha: how new configurations are drawn", {"random", "tpe"});
@@ -296,6 +389,10 @@ int tune_command(const TuneOptions& options) {
   const int parallel = static_cast<int>(config.get_int("tune.parallel"));
 
   if (config.get_string("tune.algorithm") == "pbt" || config.get_string("tune.algorithm") == "pb2") {
+    if (!options.storage.empty()) {
+      throw core::UserError("--storage: workers run static and multi-fidelity searches; tune.algorithm " +
+                            config.get_string("tune.algorithm") + " runs in one process (without --storage)");
+    }
     const Experiment experiment = open_experiment(options, path, config, root);
     return population_tune(config, experiment, space, *factory, options);
   }
@@ -313,6 +410,7 @@ int tune_command(const TuneOptions& options) {
   co.iterations = static_cast<int>(config.get_int("tune.iterations"));
   if (co.min_budget > co.max_budget) config.fail("tune.min_budget", "must not exceed tune.max_budget");
   auto controller = controllers::make_controller(co, space, seed);
+  if (!options.storage.empty()) return study_tune(config, space, *factory, co, seed, options, path, root);
 
   const Experiment experiment = open_experiment(options, path, config, root);
   const std::string& out = experiment.out;

@@ -19,9 +19,37 @@ namespace fs = std::filesystem;
 namespace graybox::controllers {
 using core::seconds_since;
 
-namespace {
-const char* const kStopped = "stopped";  // a job's status when a stop request interrupted it
-}  // namespace
+const char* const kStopped = "stopped";
+
+void train_and_score(core::Trainable& trainable, const core::TrialFactory& factory, std::int64_t budget,
+                     const std::function<bool()>& stop, core::MetricSink& sink, TrialResult& result) {
+  // One budget unit at a time (to absolute unit boundaries, so whole updates end where one
+  // call would end them), so that a stop request takes effect at the next unit boundary.
+  const std::int64_t unit = factory.unit(), target = budget * unit;
+  while (trainable.steps_done() < target && !trainable.finished()) {
+    if (stop && stop()) {
+      result.status = kStopped;
+      return;
+    }
+    const std::int64_t next = std::min(target, (trainable.steps_done() / unit + 1) * unit);
+    trainable.train(next - trainable.steps_done(), sink);
+  }
+  result.score = factory.score(trainable);
+  if (!std::isfinite(result.score)) {
+    result.status = "diverged";
+    result.loss = INFINITY;
+  } else {
+    result.status = "ok";
+    result.loss = factory.maximize() ? -result.score : result.score;
+  }
+}
+
+void record_failure(const std::exception& e, TrialResult& result) {
+  const bool no_score = dynamic_cast<const core::NoScore*>(&e) != nullptr;
+  result.status = std::string(no_score ? "no score: " : "error: ") + e.what();
+  result.score = std::nan("");
+  result.loss = INFINITY;
+}
 
 TuneRunner::TuneRunner(Controller& controller, const core::TrialFactory& factory, core::Store& store,
                        std::string dir, std::uint64_t seed, std::int64_t max_units, int parallel)
@@ -88,27 +116,7 @@ TrialResult TuneRunner::execute(const Job& job, core::MetricSink& sink) {
     std::int64_t committed = 0;
     for (const auto& h : history_) committed += h.trial == job.trial ? h.steps : 0;
     start = std::min(trainable->steps_done(), committed);
-    // One budget unit at a time (to absolute unit boundaries, so whole updates end where one
-    // call would end them), so that a stop request takes effect at the next unit boundary.
-    const std::int64_t unit = factory_.unit(), target = job.budget * unit;
-    bool stopped = false;
-    while (trainable->steps_done() < target && !trainable->finished()) {
-      if (stop_ && stop_()) {
-        stopped = true;
-        break;
-      }
-      const std::int64_t next = std::min(target, (trainable->steps_done() / unit + 1) * unit);
-      trainable->train(next - trainable->steps_done(), sink);
-    }
-    if (stopped) {
-      result.status = kStopped;
-    } else if (result.score = factory_.score(*trainable); !std::isfinite(result.score)) {
-      result.status = "diverged";
-      result.loss = INFINITY;
-    } else {
-      result.status = "ok";
-      result.loss = factory_.maximize() ? -result.score : result.score;
-    }
+    train_and_score(*trainable, factory_, job.budget, stop_, sink, result);
     // Replace the trial's checkpoint: write beside it, then swap.
     const std::string tmp = dir + ".tmp";
     fs::remove_all(tmp);
@@ -117,14 +125,8 @@ TrialResult TuneRunner::execute(const Job& job, core::MetricSink& sink) {
     std::ofstream(tmp + "/done") << job.budget << "\n";
     fs::remove_all(dir);
     fs::rename(tmp, dir);
-  } catch (const core::NoScore& e) {
-    result.status = std::string("no score: ") + e.what();
-    result.score = std::nan("");
-    result.loss = INFINITY;
   } catch (const std::exception& e) {
-    result.status = std::string("error: ") + e.what();
-    result.score = std::nan("");
-    result.loss = INFINITY;
+    record_failure(e, result);
   }
   if (trainable) result.steps = std::max<std::int64_t>(0, trainable->steps_done() - start);
   result.seconds = seconds_since(started);

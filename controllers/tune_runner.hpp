@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <map>
 #include <string>
@@ -35,6 +36,17 @@ struct TrialResult {
   std::string status;       // "ok", "diverged", or "error: ..."
   double seconds = 0.0;
 };
+
+// A job's status when a stop request interrupted it.
+extern const char* const kStopped;
+
+// Trains `trainable` up to `budget` units in total, one unit at a time, checking `stop` before
+// each (stopped: status kStopped, nothing scored); then sets the result's score, loss and
+// status ("ok" or "diverged"). Throws what the trainable or the scoring throws.
+void train_and_score(core::Trainable& trainable, const core::TrialFactory& factory, std::int64_t budget,
+                     const std::function<bool()>& stop, core::MetricSink& sink, TrialResult& result);
+// The result of a job that threw `e`: "no score: ..." (core::NoScore) or "error: ...".
+void record_failure(const std::exception& e, TrialResult& result);
 
 class TuneRunner {
  public:

@@ -18,6 +18,7 @@ PACKAGES=(
   python3-matplotlib      # graybox report's pictures (tools/report.py)
   libegl-dev libegl-mesa0 libgl1-mesa-dri ffmpeg   # offscreen rendering (graybox eval --video)
   libpqxx-dev pkg-config postgresql   # the PostgreSQL store (store/); its tests start a throwaway server
+  munge slurmd slurmctld slurm-client # scripts/slurm/workers.sbatch; its test starts a single-node Slurm
 )
 
 missing=()

@@ -21,4 +21,12 @@ std::unique_ptr<core::Store> open_store(const StorageUrl& url, const std::string
   return std::make_unique<PostgresStore>(url.target, study);
 }
 
+std::unique_ptr<PostgresStore> open_shared_study(const StorageUrl& url, const std::string& study, const std::string& option) {
+  if (url.scheme != "postgresql") {
+    throw core::UserError(option + " " + url.scheme + "://" + url.target +
+                          ": workers share a study through a PostgreSQL store (postgresql://user@host:port/db)");
+  }
+  return std::make_unique<PostgresStore>(url.target, study);
+}
+
 }  // namespace graybox::store

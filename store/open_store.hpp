@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/store.hpp"
+#include "store/postgres_store.hpp"
 
 namespace graybox::store {
 
@@ -20,5 +21,9 @@ struct StorageUrl {
 StorageUrl parse_storage_url(const std::string& url, const std::string& option);
 
 std::unique_ptr<core::Store> open_store(const StorageUrl& url, const std::string& study);
+
+// The store of a study that `graybox worker` processes share; only PostgreSQL has a work queue
+// (a UserError for another URL, naming `option`). Store and queue are one object.
+std::unique_ptr<PostgresStore> open_shared_study(const StorageUrl& url, const std::string& study, const std::string& option);
 
 }  // namespace graybox::store

@@ -2,6 +2,7 @@
 
 #include <pqxx/pqxx>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <optional>
@@ -30,6 +31,14 @@ const char* const kMigrations[] = {
     " loss DOUBLE PRECISION, score DOUBLE PRECISION, status TEXT, wall DOUBLE PRECISION, PRIMARY KEY (study, trial));"
     "CREATE TABLE graybox_state_log (study TEXT NOT NULL, key TEXT NOT NULL, seq BIGINT NOT NULL,"
     " entry TEXT NOT NULL, PRIMARY KEY (study, key, seq));",
+    // 2: the work queue of graybox worker: studies (shared directory, controller state) and jobs.
+    "CREATE TABLE graybox_studies (study TEXT PRIMARY KEY, dir TEXT NOT NULL, controller TEXT NOT NULL);"
+    "CREATE TABLE graybox_jobs (id BIGSERIAL PRIMARY KEY, study TEXT NOT NULL, trial BIGINT NOT NULL,"
+    " budget BIGINT NOT NULL, config TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'queued',"
+    " attempt INTEGER NOT NULL DEFAULT 0, worker TEXT, lease_until TIMESTAMPTZ, loss DOUBLE PRECISION,"
+    " score DOUBLE PRECISION, status TEXT, steps BIGINT, seconds DOUBLE PRECISION, checkpoint TEXT, committed BIGINT);"
+    "CREATE INDEX graybox_jobs_runnable ON graybox_jobs(study, state, id);"
+    "CREATE SEQUENCE graybox_commit_order;",
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == PostgresStore::kSchemaVersion);
 
@@ -72,17 +81,6 @@ std::string without_password(const std::string& uri) {
   return uri.substr(0, colon) + uri.substr(at);
 }
 
-// A failure that a server coming back cures: refused or dropped connections, a server starting
-// up or shutting down. (A wrong database, user or password is not retried.)
-bool lost_server(const std::string& message) {
-  for (const char* sign : {"Connection refused", "starting up", "shutting down", "terminating connection",
-                           "server closed the connection", "connection not open", "Connection reset", "No such file",
-                           "Lost connection", "recovery mode", "no connection to the server", "Broken pipe"}) {
-    if (message.find(sign) != std::string::npos) return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 struct PostgresStore::Connection {
@@ -100,20 +98,21 @@ PostgresStore::PostgresStore(const std::string& uri, const std::string& study, d
 PostgresStore::~PostgresStore() { commit_quietly(); }
 
 void PostgresStore::transact(const std::function<void(pqxx::transaction_base&)>& body) const {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(reconnect_seconds_);
+  // Until the first connection succeeds, only a few seconds: a wrong server, database or user
+  // is said at once, a server that is starting up is waited for.
+  const double patience = connected_ ? reconnect_seconds_ : std::min(reconnect_seconds_, 5.0);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(patience);
   for (;;) {
     std::string lost;
     try {
       if (!connection_ || !connection_->pq.is_open()) connection_ = std::make_unique<Connection>(uri_);
+      connected_ = true;
       pqxx::work tx(connection_->pq);
       body(tx);
       tx.commit();
       return;
     } catch (const pqxx::broken_connection& e) {
       lost = e.what();
-      if (!lost_server(lost)) {
-        throw core::UserError(location() + ": cannot connect to the PostgreSQL server: " + lost);
-      }
     } catch (const pqxx::in_doubt_error& e) {
       lost = e.what();
     } catch (const pqxx::sql_error& e) {
@@ -125,8 +124,8 @@ void PostgresStore::transact(const std::function<void(pqxx::transaction_base&)>&
     }
     connection_.reset();
     if (std::chrono::steady_clock::now() > deadline) {
-      throw core::UserError(location() + ": lost the PostgreSQL server for more than " +
-                            std::to_string(static_cast<int>(reconnect_seconds_)) + " s: " + lost);
+      throw core::UserError(location() + ": " + (connected_ ? "lost the PostgreSQL server" : "cannot connect to the PostgreSQL server") +
+                            " for " + std::to_string(static_cast<int>(patience)) + " s: " + lost);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }

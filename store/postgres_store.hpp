@@ -1,11 +1,11 @@
 // PostgresStore: the store on a PostgreSQL server (libpqxx), for studies that many processes on
-// many machines share. Its tables carry the prefix graybox_ (a database may hold other tools'
+// many machines share, and their work queue (core::WorkQueue). Its tables carry the prefix graybox_ (a database may hold other tools'
 // tables too); the schema version lives in graybox_schema and is migrated on connect, under an
 // advisory lock so that workers starting together migrate once.
 //
 // A lost connection (the server restarted, a network blip) is retried: each call reconnects
-// and runs its transaction again until `reconnect_seconds` have passed, then fails with a
-// UserError naming the server. A transaction either commits whole or not at all, so a retry
+// and runs its transaction again until `reconnect_seconds` have passed (5 s for the first
+// connection), then fails with a UserError naming the server. A transaction either commits whole or not at all, so a retry
 // writes nothing twice (a commit whose outcome the connection lost is refused by the duplicate
 // check if it had landed).
 #pragma once
@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/store.hpp"
+#include "core/work_queue.hpp"
 
 namespace pqxx {
 class transaction_base;
@@ -24,9 +25,9 @@ class transaction_base;
 
 namespace graybox::store {
 
-class PostgresStore final : public core::Store {
+class PostgresStore final : public core::Store, public core::WorkQueue {
  public:
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
 
   // `uri`: a libpq connection URI (postgresql://user@host:port/db).
   PostgresStore(const std::string& uri, const std::string& study, double reconnect_seconds = 60.0);
@@ -42,6 +43,19 @@ class PostgresStore final : public core::Store {
   std::vector<std::string> state_log(const std::string& key) const override;
   std::int64_t state_log_bytes(const std::string& key) const override;
 
+  // The work queue (store/postgres_work_queue.cpp).
+  bool create_study(const std::string& dir, const std::string& controller_state) override;
+  std::string study_dir() override;
+  std::optional<Job> claim(const std::string& worker, double lease_seconds) override;
+  bool renew(const Job& job, double lease_seconds) override;
+  void decide(const Decision& decide) override;
+  bool finish(const Job& job, const Result& result, const std::string& worker,
+              const std::function<std::string(const std::string& state)>& react) override;
+  std::string checkpoint_of(std::int64_t trial) override;
+  Counts counts() override;
+  std::vector<std::pair<Job, Result>> results() override;
+  std::string controller_state() override;
+
   // Runs `body` in one transaction, reconnecting and running it again after a lost connection
   // (see above); for the worker's claims and leases, which need more than the Store calls.
   void transact(const std::function<void(pqxx::transaction_base&)>& body) const;
@@ -53,6 +67,7 @@ class PostgresStore final : public core::Store {
   double reconnect_seconds_;
   struct Connection;  // the libpqxx connection, with this store's prepared statements
   mutable std::unique_ptr<Connection> connection_;
+  mutable bool connected_ = false;  // a connection succeeded once
 };
 
 }  // namespace graybox::store

@@ -1,8 +1,10 @@
 #include "tasks/synthetic_task.hpp"
 
+#include <chrono>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "core/config.hpp"
 #include "core/error.hpp"
@@ -42,6 +44,7 @@ struct Objective {
   int dims;
   bool multi_fidelity;
   double bias, noise;
+  double step_seconds = 0.0;  // wall time each step costs (branin_timed)
   double value(const std::vector<double>& x) const {
     return dims == 2 ? branin(x[0], x[1]) : hartmann6(x.data());
   }
@@ -68,7 +71,11 @@ class SyntheticTrainable final : public core::Trainable {
   std::int64_t steps_done() const override { return steps_; }
   bool finished() const override { return steps_ >= max_steps_; }
   void train(std::int64_t budget, core::MetricSink& sink) override {
+    const std::int64_t before = steps_;
     steps_ = std::min(max_steps_, steps_ + std::max<std::int64_t>(budget, 0));
+    if (objective_.step_seconds > 0) {
+      std::this_thread::sleep_for(std::chrono::duration<double>(objective_.step_seconds * static_cast<double>(steps_ - before)));
+    }
     sink.metric(steps_, "objective", value());
   }
   core::EvalResult evaluate(int) override {
@@ -126,6 +133,7 @@ class SyntheticFactory final : public core::TrialFactory {
     const bool branin_task = task.rfind("branin", 0) == 0;
     objective_ = branin_task ? Objective{2, false, 10.0, 5.0} : Objective{6, false, 1.0, 0.5};
     objective_.multi_fidelity = task.size() > 3 && task.compare(task.size() - 3, 3, "_mf") == 0;
+    if (task == "branin_timed") objective_.step_seconds = 0.02;
     for (int i = 0; i < objective_.dims; ++i) {
       const std::string key = "x" + std::to_string(i + 1);
       if (branin_task) {
@@ -166,7 +174,7 @@ class SyntheticFactory final : public core::TrialFactory {
 }  // namespace
 
 bool is_synthetic_task(const std::string& task) {
-  return task == "branin" || task == "hartmann6" || task == "branin_mf" || task == "hartmann6_mf";
+  return task == "branin" || task == "hartmann6" || task == "branin_mf" || task == "hartmann6_mf" || task == "branin_timed";
 }
 
 std::unique_ptr<core::TrialFactory> make_synthetic_factory(const std::string& task) {

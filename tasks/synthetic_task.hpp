@@ -7,6 +7,8 @@
 // with h(x) a smooth distortion that moves the optimum (Branin: (x1 + 5) / 15;
 // Hartmann-6: sum_i (x_i - 0.5)^2) and bias/noise (Branin 10 and 5, Hartmann-6 1 and 0.5),
 // so cheap budgets are informative but biased and noisy, as a short training run is.
+// branin_timed is branin whose every step takes 20 ms of wall time, standing in for a trainable
+// that costs time (tests of workers, leases and kills).
 // A budget unit is one step; the objective is minimised.
 #pragma once
 
@@ -20,7 +22,7 @@ namespace graybox::tasks {
 double branin(double x1, double x2);
 double hartmann6(const double* x);
 
-// The factory for task: branin | hartmann6 | branin_mf | hartmann6_mf.
+// The factory for task: branin | hartmann6 | branin_mf | hartmann6_mf | branin_timed.
 std::unique_ptr<core::TrialFactory> make_synthetic_factory(const std::string& task);
 bool is_synthetic_task(const std::string& task);
 

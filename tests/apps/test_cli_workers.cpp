@@ -1,0 +1,169 @@
+// Issue 15 item 3: `graybox worker` processes on a study in a real (throwaway) PostgreSQL, with
+// the faults a cluster has: a worker killed mid-trial (its job is reclaimed, the attempt count
+// goes up), a worker stopped past its lease and continued (its late write is refused), the
+// server restarted mid-run (the workers reconnect), the driver killed and started again.
+// Afterwards every trial finished exactly once, no result was written twice and every committed
+// checkpoint exists. Every wait has a deadline.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "core/files.hpp"
+#include "tests/apps/cli.hpp"
+#include "tests/support/throwaway_postgres.hpp"
+
+namespace graybox_cli_test {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Waits up to `seconds` for `done`; false if it never came.
+bool wait_for(const std::function<bool()>& done, double seconds) {
+  const auto deadline = Clock::now() + std::chrono::duration<double>(seconds);
+  while (Clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return done();
+}
+
+// Starts `graybox ARGS` in the background, its output into `log`.
+pid_t spawn(const std::string& args, const std::string& log) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::execl("/bin/sh", "sh", "-c", ("exec " + std::string(GRAYBOX_BIN) + " " + args + " > " + log + " 2>&1").c_str(),
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  return pid;
+}
+
+// The exit code of `pid` once it ends within `seconds` (-1 if killed by a signal, -2 if it did not end: killed now).
+int wait_exit(pid_t pid, double seconds) {
+  int status = 0;
+  if (!wait_for([&] { return ::waitpid(pid, &status, WNOHANG) == pid; }, seconds)) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+    return -2;
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+class Workers : public Cli {
+ protected:
+  // One value (the first column of the first row) of a query, "" if none.
+  std::string sql(const std::string& query) {
+    const Result r = shell("", "/usr/lib/postgresql/15/bin/psql -At -h 127.0.0.1 -p " + std::to_string(server_.port()) +
+                                   " -U postgres -d graybox -c \"" + query + "\"");
+    std::string out = r.output;
+    while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+    return out.substr(0, out.find('\n'));
+  }
+  int sql_int(const std::string& query) {
+    const std::string value = sql(query);
+    return value.empty() ? -1 : std::stoi(value);
+  }
+  // The pid of the worker holding a running job other than those in `not_of`, or 0.
+  pid_t running_worker(pid_t not_of) {
+    const std::string name = sql("SELECT worker FROM graybox_jobs WHERE state = 'running' AND worker NOT LIKE '%:" +
+                                 std::to_string(not_of) + "' ORDER BY id LIMIT 1");
+    return name.empty() ? 0 : static_cast<pid_t>(std::stol(name.substr(name.rfind(':') + 1)));
+  }
+  graybox::testing::ThrowawayPostgres server_;
+};
+
+TEST_F(Workers, FourWorkersSurviveAKillAStallAServerRestartAndADriverRestart) {
+  const std::string config = write("study.yaml",
+      "seed: 4\ntask: branin_timed\ntune:\n  algorithm: random\n  num_trials: 24\n  max_budget: 25\n"
+      "search_space:\n  x1: {type: float, low: -5, high: 10}\n  x2: {type: float, low: 0, high: 15}\n");
+  const std::string storage = "--storage " + server_.url() + " --study s";
+  const std::string out = dir_ + "/study";
+  Result r = run("tune " + config + " --out " + out + " " + storage + " --workers-only --quiet");
+  ASSERT_EQ(r.code, 0) << r.output;
+
+  std::vector<pid_t> workers;
+  for (int i = 0; i < 4; ++i) workers.push_back(spawn("worker " + storage + " --lease 1.5", dir_ + "/w" + std::to_string(i) + ".log"));
+
+  // SIGKILL a worker in the middle of a trial.
+  pid_t killed = 0;
+  ASSERT_TRUE(wait_for([&] { return (killed = running_worker(0)) != 0; }, 20)) << "no job started";
+  ::kill(killed, SIGKILL);
+  const std::string killed_job = sql("SELECT id FROM graybox_jobs WHERE state = 'running' AND worker LIKE '%:" + std::to_string(killed) + "'");
+  ASSERT_FALSE(killed_job.empty());
+
+  // SIGSTOP another past its lease; SIGCONT once another worker took its job over.
+  pid_t stalled = 0;
+  ASSERT_TRUE(wait_for([&] { return (stalled = running_worker(killed)) != 0; }, 20)) << "no second job started";
+  ::kill(stalled, SIGSTOP);
+  const std::string stalled_job =
+      sql("SELECT id FROM graybox_jobs WHERE state = 'running' AND worker LIKE '%:" + std::to_string(stalled) + "' LIMIT 1");
+  ASSERT_FALSE(stalled_job.empty());
+  EXPECT_TRUE(wait_for([&] { return sql_int("SELECT attempt FROM graybox_jobs WHERE id = " + stalled_job) >= 2; }, 20))
+      << "the stalled worker's job was not taken over";
+  ::kill(stalled, SIGCONT);
+
+  // The driver works in-process too; kill it mid-run.
+  const pid_t driver = spawn("tune --resume --out " + out + " " + storage + " --lease 1.5", dir_ + "/driver.log");
+  ASSERT_TRUE(wait_for([&] { return !sql("SELECT id FROM graybox_jobs WHERE worker LIKE '%:" + std::to_string(driver) + "'").empty(); }, 20))
+      << "the driver took no job";
+  ::kill(driver, SIGKILL);
+  ::waitpid(driver, nullptr, 0);
+
+  // Restart the server mid-run: the workers reconnect and carry on.
+  const std::string done_before = sql("SELECT COUNT(*) FROM graybox_jobs WHERE state = 'done'");
+  server_.stop();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  server_.start();
+  EXPECT_LT(std::stoi(done_before), 24) << "the study ended before the restart";
+
+  // The driver again, to the end: it writes the run directory's files.
+  r = run("tune --resume --out " + out + " " + storage + " --lease 1.5 --quiet");
+  EXPECT_EQ(r.code, 0) << r.output;
+  for (std::size_t i = 0; i < workers.size(); ++i) {
+    if (workers[i] == killed) {
+      ::waitpid(killed, nullptr, 0);
+      continue;
+    }
+    EXPECT_EQ(wait_exit(workers[i], 30), 0) << graybox::core::read_file(dir_ + "/w" + std::to_string(i) + ".log");
+  }
+
+  EXPECT_EQ(sql("SELECT COUNT(*) FROM graybox_jobs WHERE study = 's'"), "24");
+  EXPECT_EQ(sql("SELECT COUNT(DISTINCT trial) FROM graybox_jobs WHERE state = 'done'"), "24");
+  EXPECT_GE(sql_int("SELECT attempt FROM graybox_jobs WHERE id = " + killed_job), 2) << "the killed worker's job was not reclaimed";
+  EXPECT_GE(sql_int("SELECT COUNT(*) FROM graybox_events WHERE kind = 'refused_result'"), 1) << "no late write was refused";
+  EXPECT_EQ(sql("SELECT COUNT(*) FROM (SELECT trial FROM graybox_metrics WHERE name = 'tune/score' GROUP BY trial HAVING COUNT(*) > 1) d"), "0");
+  EXPECT_EQ(sql("SELECT COUNT(*) FROM graybox_metrics WHERE name = 'tune/score'"), "24");
+  r = shell("", "/usr/lib/postgresql/15/bin/psql -At -h 127.0.0.1 -p " + std::to_string(server_.port()) +
+                    " -U postgres -d graybox -c \"SELECT checkpoint FROM graybox_jobs WHERE state = 'done'\"");
+  int checkpoints = 0;
+  std::istringstream lines(r.output);
+  for (std::string line; std::getline(lines, line);) {
+    EXPECT_TRUE(fs::exists(out + "/" + line + "/state.json")) << line;
+    ++checkpoints;
+  }
+  EXPECT_EQ(checkpoints, 24);
+  const auto summary = nlohmann::json::parse(graybox::core::read_file(out + "/summary.json"));
+  EXPECT_EQ(summary.at("results").get<int>(), 24);
+}
+
+// Workers share a study only through PostgreSQL; a worker of a study that is not there says so.
+TEST_F(Workers, BadStorageIsExitCode2NamingIt) {
+  Result r = run("worker --storage sqlite:///tmp/x.sqlite --study s");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("PostgreSQL"), std::string::npos) << r.output;
+  r = run("worker --storage " + server_.url() + " --study nowhere");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("no such study"), std::string::npos) << r.output;
+  r = run("worker --storage mysql://x --study s");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("not a storage URL"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace graybox_cli_test
