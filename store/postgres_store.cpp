@@ -85,6 +85,9 @@ std::string without_password(const std::string& uri) {
 
 struct PostgresStore::Connection {
   explicit Connection(const std::string& uri) : pq(uri) {
+    // A client stalled inside a transaction (a stopped or hung worker) would hold its row locks,
+    // and with the study's lock every decision: the server ends such a session after 5 s.
+    pqxx::nontransaction(pq).exec("SET idle_in_transaction_session_timeout = '5s'");
     for (const auto& [name, sql] : kStatements) pq.prepare(name, sql);
   }
   pqxx::connection pq;

@@ -92,19 +92,19 @@ TEST_F(Workers, FourWorkersSurviveAKillAStallAServerRestartAndADriverRestart) {
 
   // SIGKILL a worker in the middle of a trial.
   pid_t killed = 0;
-  ASSERT_TRUE(wait_for([&] { return (killed = running_worker(0)) != 0; }, 20)) << "no job started";
+  ASSERT_TRUE(wait_for([&] { return (killed = running_worker(0)) != 0; }, 60)) << "no job started";
   ::kill(killed, SIGKILL);
   const std::string killed_job = sql("SELECT id FROM graybox_jobs WHERE state = 'running' AND worker LIKE '%:" + std::to_string(killed) + "'");
   ASSERT_FALSE(killed_job.empty());
 
   // SIGSTOP another past its lease; SIGCONT once another worker took its job over.
   pid_t stalled = 0;
-  ASSERT_TRUE(wait_for([&] { return (stalled = running_worker(killed)) != 0; }, 20)) << "no second job started";
+  ASSERT_TRUE(wait_for([&] { return (stalled = running_worker(killed)) != 0; }, 60)) << "no second job started";
   ::kill(stalled, SIGSTOP);
   const std::string stalled_job =
       sql("SELECT id FROM graybox_jobs WHERE state = 'running' AND worker LIKE '%:" + std::to_string(stalled) + "' LIMIT 1");
   ASSERT_FALSE(stalled_job.empty());
-  EXPECT_TRUE(wait_for([&] { return sql_int("SELECT attempt FROM graybox_jobs WHERE id = " + stalled_job) >= 2; }, 20))
+  EXPECT_TRUE(wait_for([&] { return sql_int("SELECT attempt FROM graybox_jobs WHERE id = " + stalled_job) >= 2; }, 60))
       << "the stalled worker's job was not taken over";
   ::kill(stalled, SIGCONT);
 
