@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -79,6 +80,28 @@ double steady_sps(const std::string& env_id, const std::string& algo, long long 
   return static_cast<double>(task.steps_done() - first) / seconds_since(start);
 }
 
+// Seconds of one in-memory PBT exploit copy (RlTask::copy_state_from: networks, optimizer
+// moments, α, the replay buffer at CleanRL's 1M capacity, envs, counters) after learning starts.
+double copy_seconds(const std::string& env_id, const std::string& algo) {
+  using namespace graybox;
+  core::ConfigSchema schema;
+  tasks::add_rl_schema(schema);
+  const auto make = [&](int seed) {
+    return std::make_unique<tasks::RlTask>(tasks::rl_task_config(core::Config::parse(
+        "", "bench", schema,
+        {"agent.algo=" + algo, "env.id=" + env_id, "agent.learning_starts=1000", "total_steps=1400",
+         "seed=" + std::to_string(seed)})));
+  };
+  auto donor = make(1), loser = make(2);
+  core::NullSink sink;
+  while (donor->iterate(sink)) {
+  }
+  const int reps = 5;
+  const auto start = Clock::now();
+  for (int k = 0; k < reps; ++k) loser->copy_state_from(*donor);
+  return seconds_since(start) / reps;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -88,7 +111,12 @@ int main(int argc, char** argv) {
   const int obs = 17, act = 6, batch = 256;
   std::printf("Off-policy training throughput on %s, CleanRL's defaults (batch 256, 256-256 MLPs),\n"
               "%lld timed env steps per row after learning starts\n\n", env_id.c_str(), steps);
-  std::printf("%-8s %8s %12s %16s %14s %10s\n", "algo", "threads", "steps/s", "update GFLOP/s", "GEMM ceiling", "share");
+  for (const std::string algo : {"sac", "td3"}) {
+    std::printf("%s: one PBT exploit copy (networks, moments, the 1M-capacity replay buffer, envs) %.1f ms\n",
+                algo.c_str(), 1000.0 * copy_seconds(env_id, algo));
+    std::fflush(stdout);
+  }
+  std::printf("\n%-8s %8s %12s %16s %14s %10s\n", "algo", "threads", "steps/s", "update GFLOP/s", "GEMM ceiling", "share");
   for (const int threads : {1, 2}) {
     graybox::optim::set_torch_threads(threads);
     const double critic = gemm_gflops({obs + act, 256, 256, 1}, batch);

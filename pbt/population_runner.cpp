@@ -522,7 +522,8 @@ void PopulationRunner::run_asynchronous(const std::function<bool()>& on_round) {
         if (w->second == id && m.steps >= loser.steps) {
           // Copied only if the donor is still the better of the two at its new step.
           if (std::isfinite(m.score) && loss_of(m.score) < loss_of(loser.score)) exploit_caught_up(loser, m);
-          ready.push_back(loser.id);
+          // A copy of a donor that has finished has nothing left to train.
+          if (loser.trainable->steps_done() < end && !loser.trainable->finished()) ready.push_back(loser.id);
           w = waiting.erase(w);
         } else {
           ++w;
