@@ -75,6 +75,17 @@ int keys_command(const std::string& command, bool json);
 // schedules/best.yaml into the run directory.
 int lineage_command(const std::string& run_dir, bool json);
 
+struct BenchOptions {
+  std::string config_path;  // BENCH.yaml ("" with --resume: the plan saved in --out)
+  std::string out;          // the benchmark directory ("" = runs/<stem>-<time>)
+  std::string parallel;     // --parallel: cells side by side ("" = the file's `parallel`)
+  bool resume = false;
+  bool smoke = false;       // every entry's smoke_set and smoke.seeds: tiny budgets
+  bool quiet = false;
+};
+// graybox bench BENCH.yaml: methods x tasks x seeds, each cell a graybox process (bench_plan.hpp).
+int bench_command(const BenchOptions& options);
+
 // graybox report RUN_DIR: PNG pictures and index.html in `out` (default RUN_DIR/report); `metric`
 // picks the learning curve's metric ("" = the run's main one).
 int report_command(const std::string& run_dir, const std::string& out, const std::string& metric);

@@ -1,4 +1,4 @@
-// `graybox keys [train|fit|tune|control] [--json]`: every config key of a command's schema with its
+// `graybox keys [train|fit|tune|control|bench] [--json]`: every config key of a command's schema with its
 // type, default, range or choices and one-line doc, as a table or as JSON.
 #include <algorithm>
 #include <cstdio>
@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "apps/bench_plan.hpp"
 #include "apps/commands.hpp"
 #include "core/config.hpp"
 #include "core/error.hpp"
@@ -43,7 +44,8 @@ int keys_command(const std::string& command, bool json) {
   if (command.empty() || command == "fit") schemas.emplace_back("fit", fit_schema());
   if (command.empty() || command == "tune") schemas.emplace_back("tune", tune_schema());
   if (command.empty() || command == "control") schemas.emplace_back("control", control_train_schema());
-  if (schemas.empty()) throw core::UserError("keys: '" + command + "' is not one of: train, fit, tune, control");
+  if (command.empty() || command == "bench") schemas.emplace_back("bench", bench_schema());
+  if (schemas.empty()) throw core::UserError("keys: '" + command + "' is not one of: train, fit, tune, control, bench");
   nlohmann::json out = nlohmann::json::object();
   for (const auto& [name, schema] : schemas) {
     nlohmann::json list = nlohmann::json::array();
@@ -69,6 +71,15 @@ int keys_command(const std::string& command, bool json) {
       std::printf("  %-*s  %-8s  %-12s  %s%s%s\n", static_cast<int>(width), f.key.c_str(), type_word(f.type),
                   f.default_value.empty() ? "\"\"" : f.default_value.c_str(), f.doc.c_str(),
                   range.empty() ? "" : (" (" + range + ")").c_str(), when.c_str());
+    }
+    if (name == "bench") {  // the fields of each entry under methods: and tasks:
+      for (const auto& f : bench_entry_fields()) {
+        if (json) {
+          list.push_back({{"key", f.key}, {"type", "entry field"}, {"default", f.default_value}, {"doc", f.doc}});
+        } else {
+          std::printf("  %-*s  %-8s  %-12s  %s\n", static_cast<int>(width), f.key.c_str(), "entry", f.default_value.c_str(), f.doc.c_str());
+        }
+      }
     }
     out[name] = list;
   }

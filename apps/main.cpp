@@ -114,6 +114,22 @@ int main(int argc, char** argv) {
   control_eval_cmd->add_option("--set", control_eval.overrides, "override a config key: KEY=VALUE (repeatable)");
   control_eval_cmd->add_flag("--quiet", control_eval.quiet, "no progress note");
 
+  apps::BenchOptions bench;
+  auto* bench_cmd = app.add_subcommand("bench", "compare methods (train, fit, tune configs) on tasks over seeds at matched budgets");
+  bench_cmd->footer(
+      "Example:\n"
+      "  graybox bench configs/bench/supervised.yaml --parallel 2 --out runs/bench-supervised\n"
+      "  graybox bench configs/bench/supervised.yaml --smoke --out runs/bench-smoke   # tiny budgets\n"
+      "  graybox bench --resume --out runs/bench-supervised   # continue a killed benchmark\n"
+      "  graybox report runs/bench-supervised                 # pictures and index.html\n"
+      "Keys of BENCH.yaml: graybox keys bench");
+  bench_cmd->add_option("config", bench.config_path, "the BENCH.yaml (methods, tasks, seeds)");
+  bench_cmd->add_option("--out", bench.out, "the benchmark directory (default runs/<config>-<time>)");
+  bench_cmd->add_option("--parallel", bench.parallel, "cells run side by side (default: the file's parallel)");
+  bench_cmd->add_flag("--resume", bench.resume, "continue the benchmark in --out; finished cells are kept");
+  bench_cmd->add_flag("--smoke", bench.smoke, "tiny budgets: every entry's smoke_set and smoke.seeds");
+  bench_cmd->add_flag("--quiet", bench.quiet, "no progress lines");
+
   std::string lineage_dir;
   bool lineage_json = false;
   auto* lineage_cmd = app.add_subcommand("lineage", "show the best member's ancestry in a pbt/pb2 run and export it");
@@ -126,20 +142,20 @@ int main(int argc, char** argv) {
   lineage_cmd->add_flag("--json", lineage_json, "print JSON");
 
   std::string report_dir, report_out, report_metric;
-  auto* report_cmd = app.add_subcommand("report", "draw a run's learning curves, hyperparameters, lineage and scores");
+  auto* report_cmd = app.add_subcommand("report", "draw a run's or a benchmark's learning curves, hyperparameters, lineage and scores");
   report_cmd->footer(
       "Example:\n"
       "  graybox report runs/pbt-quick            # PNGs and index.html in runs/pbt-quick/report\n"
       "Needs /usr/bin/python3 with matplotlib: sudo apt-get install python3-matplotlib");
-  report_cmd->add_option("run_dir", report_dir, "a train, fit or tune run directory")->required();
+  report_cmd->add_option("run_dir", report_dir, "a train, fit, tune or bench run directory")->required();
   report_cmd->add_option("--out", report_out, "where the pictures go (default RUN_DIR/report)");
   report_cmd->add_option("--metric", report_metric, "the metric of the learning curves (default: the run's main one)");
 
   std::string keys_of;
   bool keys_json = false;
-  auto* keys_cmd = app.add_subcommand("keys", "list the config keys of train, fit or tune: type, default, range, doc");
+  auto* keys_cmd = app.add_subcommand("keys", "list the config keys of train, fit, tune, control or bench: type, default, range, doc");
   keys_cmd->footer("Example:\n  graybox keys train\n  graybox keys tune --json");
-  keys_cmd->add_option("command", keys_of, "train, fit, tune or control (default: all four)");
+  keys_cmd->add_option("command", keys_of, "train, fit, tune, control or bench (default: all five)");
   keys_cmd->add_flag("--json", keys_json, "print JSON");
 
   bool envs_json = false;
@@ -178,6 +194,7 @@ int main(int argc, char** argv) {
     if (*keys_cmd) return apps::keys_command(keys_of, keys_json);
     if (*tune_cmd) return apps::tune_command(tune);
     if (*worker_cmd) return apps::worker_command(worker);
+    if (*bench_cmd) return apps::bench_command(bench);
     if (*lineage_cmd) return apps::lineage_command(lineage_dir, lineage_json);
     if (*report_cmd) return apps::report_command(report_dir, report_out, report_metric);
   } catch (const core::UserError& e) {

@@ -10,6 +10,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "apps/bench_results.hpp"
 #include "apps/commands.hpp"
 #include "core/error.hpp"
 #include "core/files.hpp"
@@ -83,6 +84,16 @@ int report_command(const std::string& run_dir, const std::string& out_option, co
   json rows;
   {
     store::SqliteStore store(run_dir + "/store.sqlite");
+    if (is_bench_store(store)) {
+      // A benchmark: its tables (seeded, the same as graybox bench printed), then its pictures.
+      const BenchPlan plan = saved_plan(store);
+      const core::BenchmarkOptions options = bench_options(plan);
+      write_bench_tables(out, core::benchmark_table(bench_runs(store, plan), options), options);
+      const std::string bench_script = std::string(GRAYBOX_TOOLS_DIR) + "/bench_report.py";
+      const int status = std::system((quoted(python()) + " " + quoted(bench_script) + " " + quoted(run_dir) + " " + quoted(out)).c_str());
+      if (status != 0) throw core::UserError(run_dir + ": the report script failed (" + bench_script + ", status " + std::to_string(status) + ")");
+      return 0;
+    }
     rows = summary_rows(store);
   }
   const std::string summary = out + "/summary.json";

@@ -1,0 +1,51 @@
+// One cell of a benchmark: a method on a task with a seed, run as a child graybox process in its
+// own run directory (BENCH_DIR/cells/<task>/<method>/seed<S>, its output in BENCH_DIR/logs/),
+// then read back: the budget it spent in steps actually trained (a train run's total_steps, a fit
+// run's minibatches, a tune run's total_budget: every trial's or member's steps, each rung of a
+// multi-fidelity search counted) and its score.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "apps/bench_plan.hpp"
+
+namespace graybox::apps {
+
+struct Cell {
+  int index = 0;  // in the plan's order: seed-major (an unfinished benchmark leaves whole seeds), task, method
+  int task = 0, method = 0;
+  std::int64_t seed = 0;
+  std::string dir, log;
+};
+
+struct CellResult {
+  std::string status;  // done, failed, stopped
+  std::int64_t spent = 0;
+  double score = 0.0;
+  double wall_seconds = 0.0;
+  std::string message;  // why it failed
+};
+
+// Every cell of the plan under `bench_dir`.
+std::vector<Cell> plan_cells(const BenchPlan& plan, const std::string& bench_dir);
+
+// Writes each task's resolved config (its `set` applied) to BENCH_DIR/tasks/<task>.yaml, and checks
+// every method against every task before anything runs (a ConfigError names the file and key).
+void prepare_tasks(const BenchPlan& plan, const std::string& bench_dir);
+std::string task_config_path(const std::string& bench_dir, const std::string& task);
+
+// Called with the pid of each child as it starts (pid > 0) and ends (-pid).
+using ChildWatcher = std::function<void(pid_t)>;
+
+// Runs the cell to its end (continuing a run directory that a killed benchmark left; `restart`:
+// removing it first, for a cell that failed), then scores it. A child stopped by a signal gives
+// status "stopped".
+CellResult run_cell(const BenchPlan& plan, const std::string& bench_dir, const Cell& cell, bool restart,
+                    const ChildWatcher& watch);
+
+}  // namespace graybox::apps

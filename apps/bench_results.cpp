@@ -1,0 +1,59 @@
+#include "apps/bench_results.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+#include "core/files.hpp"
+
+namespace graybox::apps {
+
+bool is_bench_store(const core::Store& store) { return store.meta("kind") == "bench"; }
+
+BenchPlan saved_plan(const core::Store& store) {
+  try {
+    return BenchPlan::from_json(nlohmann::json::parse(store.meta("bench_plan")));
+  } catch (const std::exception& e) {
+    throw core::UserError(store.location() + ": the benchmark's saved plan is unreadable (" + e.what() + ")");
+  }
+}
+
+std::vector<core::BenchmarkRun> bench_runs(const core::Store& store, const BenchPlan& plan) {
+  std::vector<core::BenchmarkRun> runs;
+  for (const auto& row : store.trials()) {
+    if (row.status != "done") continue;
+    const nlohmann::json cell = nlohmann::json::parse(row.config);
+    core::BenchmarkRun r;
+    r.task = cell.at("task").get<std::string>();
+    r.method = cell.at("method").get<std::string>();
+    r.seed = cell.at("seed").get<std::int64_t>();
+    r.score = row.score;
+    r.spent = row.budget;
+    bool planned = false;
+    for (const auto& m : plan.methods) planned = planned || m.name == r.method;
+    if (planned) runs.push_back(r);
+  }
+  return runs;
+}
+
+core::BenchmarkOptions bench_options(const BenchPlan& plan) {
+  core::BenchmarkOptions o;
+  for (const auto& m : plan.methods) o.methods.push_back(m.name);
+  for (const auto& t : plan.tasks) o.tasks.push_back(t.name);
+  o.baseline = plan.baseline;
+  o.maximize = plan.maximize;
+  o.replicates = plan.replicates;
+  o.seed = plan.bootstrap_seed;
+  o.budget = plan.budget;
+  o.budget_tolerance = plan.budget_tolerance;
+  return o;
+}
+
+std::string write_bench_tables(const std::string& dir, const core::BenchmarkTable& table, const core::BenchmarkOptions& options) {
+  const std::string markdown = core::benchmark_markdown(table, options);
+  core::write_file_atomic(dir + "/results.csv", core::benchmark_csv(table));
+  core::write_file_atomic(dir + "/profiles.csv", core::profiles_csv(table));
+  core::write_file_atomic(dir + "/results.md", markdown);
+  return markdown;
+}
+
+}  // namespace graybox::apps
