@@ -15,7 +15,8 @@ PACKAGES=(
   zlib1g-dev              # gzip-compressed IDX and CSV data files
   dataset-fashion-mnist   # Fashion-MNIST (graybox fit configs, tests)
   python3-sklearn         # digits, iris, wine, breast cancer CSVs (graybox fit, tests)
-  python3-matplotlib      # graybox report's pictures (tools/report.py)
+  python3-matplotlib      # graybox report's pictures (tools/report.py, tools/bench_report.py)
+  chromium                # the report test renders index.html headless (tests/apps/test_cli_bench.cpp)
   libegl-dev libegl-mesa0 libgl1-mesa-dri ffmpeg   # offscreen rendering (graybox eval --video)
   libpqxx-dev pkg-config postgresql   # the PostgreSQL store (store/); its tests start a throwaway server
   munge slurmd slurmctld slurm-client # scripts/slurm/workers.sbatch; its test starts a single-node Slurm
