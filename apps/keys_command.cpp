@@ -51,6 +51,9 @@ int keys_command(const std::string& command, bool json) {
     nlohmann::json list = nlohmann::json::array();
     std::size_t width = 0;
     for (const auto& f : schema.fields()) width = std::max(width, f.key.size());
+    if (name == "bench") {
+      for (const auto& f : bench_entry_fields()) width = std::max(width, f.key.size());
+    }
     if (!json) std::printf("%sgraybox %s keys:\n", name == schemas.front().first ? "" : "\n", name.c_str());
     for (const auto& f : schema.fields()) {
       if (json) {

@@ -37,11 +37,19 @@ def scopes_of(rows):
     return scopes
 
 
-def score_label(plan, scope):
+def score_label(plan, scope, bench_dir):
     if scope == "overall":
-        return "normalised score (0: task's worst run, 1: its best)"
-    what = "eval score (return or test accuracy)" if plan["score"] == "eval" else "summary score"
-    return "%s, %s" % (what, "higher is better" if plan["maximize"] else "lower is better")
+        return "normalised score (0: task's worst run, 1: best)"
+    try:
+        with open(os.path.join(bench_dir, "tasks", scope + ".yaml")) as f:
+            supervised = any(line.startswith("data:") for line in f)
+    except OSError:
+        supervised = False
+    if supervised:
+        what = "test accuracy"
+    else:
+        what = "eval return" if plan["score"] == "eval" else "final return"
+    return "%s (%s is better)" % (what, "higher" if plan["maximize"] else "lower")
 
 
 def subplots(count, height):
@@ -60,7 +68,7 @@ def save(fig, path):
     return path
 
 
-def draw_final(rows, plan, out):
+def draw_final(rows, plan, bench_dir, out):
     scopes = scopes_of(rows)
     fig, axes = subplots(len(scopes), 0.45 * len(plan["methods"]) + 1.8)
     for ax, scope in zip(axes, scopes):
@@ -76,7 +84,7 @@ def draw_final(rows, plan, out):
         ax.set_yticks(ys)
         ax.set_yticklabels(["%s (n=%s)" % (r["method"], r["runs"]) for r in here])
         ax.invert_yaxis()
-        report.labelled(ax, scope, score_label(plan, scope), "method")
+        report.labelled(ax, scope, score_label(plan, scope, bench_dir), "method")
         ax.legend(fontsize="small", loc="best")
     return save(fig, out)
 
@@ -104,18 +112,19 @@ def draw_improvement(rows, plan, out):
     return save(fig, out)
 
 
-def draw_profiles(profiles, plan, out):
+def draw_profiles(profiles, plan, bench_dir, out):
     scopes = scopes_of(profiles)
     fig, axes = subplots(len(scopes), 3.4)
     for ax, scope in zip(axes, scopes):
         for method in plan["methods"]:
-            pts = [(float(p["tau"]), float(p["fraction"])) for p in profiles if p["scope"] == scope and p["method"] == method]
+            pts = [(float(p["tau"]), float(p["fraction"])) for p in profiles
+                   if p["scope"] == scope and p["method"] == method["name"]]
             if pts:
                 xs, ys = zip(*pts)
-                ax.step(xs, ys, where="post", linewidth=1.6, label=method)
+                ax.plot(xs, ys, linewidth=1.6, marker=".", label=method["name"])
         better = "above" if plan["maximize"] or scope == "overall" else "below"
-        report.labelled(ax, "Performance profile: " + scope, "threshold tau: " + score_label(plan, scope),
-                        "fraction of runs %s tau" % better)
+        report.labelled(ax, "Performance profile: " + scope, "threshold τ: " + score_label(plan, scope, bench_dir),
+                        "fraction of runs %s τ" % better)
         ax.set_ylim(-0.02, 1.02)
         ax.legend(fontsize="small", loc="best")
     return save(fig, out)
@@ -207,9 +216,9 @@ def main():
     profiles = read_csv(os.path.join(out_dir, "profiles.csv"))
     pictures = []
     for title, path in [
-        ("Final score per method (IQM and mean, 95 % stratified bootstrap intervals)", rows and draw_final(rows, plan, os.path.join(out_dir, "final.png"))),
+        ("Final score per method (IQM and mean, 95 % stratified bootstrap intervals)", rows and draw_final(rows, plan, bench_dir, os.path.join(out_dir, "final.png"))),
         ("Probability of improvement over " + plan["baseline"], rows and draw_improvement(rows, plan, os.path.join(out_dir, "improvement.png"))),
-        ("Performance profiles", profiles and draw_profiles(profiles, plan, os.path.join(out_dir, "profiles.png"))),
+        ("Performance profiles", profiles and draw_profiles(profiles, plan, bench_dir, os.path.join(out_dir, "profiles.png"))),
         ("Learning curves", draw_curves(cells, plan, bench_dir, os.path.join(out_dir, "curves.png"))),
     ]:
         if path:

@@ -39,4 +39,13 @@ inline void expect_drawn(const std::string& path) {
   EXPECT_EQ(r.code, 0) << path << ": " << r.output;
 }
 
+// The picture holds at least `fraction` of its pixels near matplotlib's first colour (tab:blue,
+// #1f77b4): the first series was drawn, not only axes.
+inline void expect_first_series(const std::string& path, double fraction) {
+  const Result r = shell("", "/usr/bin/python3 -c \"import sys, numpy, matplotlib.image as m; a = m.imread(sys.argv[1])[:, :, :3] * 255; "
+                             "blue = (numpy.abs(a - [31, 119, 180]).max(axis=2) < 40).mean(); print('tab:blue', blue); "
+                             "sys.exit(0 if blue > " + std::to_string(fraction) + " else 1)\" " + path);
+  EXPECT_EQ(r.code, 0) << path << ": " << r.output;
+}
+
 }  // namespace graybox_cli_test
