@@ -1,5 +1,5 @@
 // Learning curves of population members: every member's metrics reach the run store, and a
-// member that goes back to an earlier step (asynchronous exploit; rollback: population_test's
+// member that goes back to an earlier step (a rollback: test_population.cpp's
 // DivergedMembersRollBackAndThePopulationSurvives) replaces the values it re-trains instead of
 // adding rows.
 #include <gtest/gtest.h>
