@@ -224,18 +224,12 @@ def main():
         if path:
             pictures.append((title, path))
             print(path)
-    images = "".join('<figure><img src="%s" alt="%s"><figcaption>%s</figcaption></figure>'
-                     % (os.path.basename(p), html.escape(t), html.escape(t)) for t, p in pictures)
-    page = ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>graybox benchmark: %s</title>"
-            "<style>body{font-family:sans-serif;max-width:1400px;margin:auto}img{max-width:100%%}"
-            "table{border-collapse:collapse;font-size:small}td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}</style>"
-            "</head><body><h1>graybox benchmark</h1><p><code>%s</code>: %d cells done, %d seeds, baseline %s%s</p>"
-            "<h2>Results</h2>%s%s</body></html>"
-            % (html.escape(bench_dir), html.escape(bench_dir), len(cells), len(plan["seeds"]), html.escape(plan["baseline"]),
-               " (smoke)" if plan["smoke"] else "", table_html(rows, plan["baseline"]), images))
-    with open(os.path.join(out_dir, "index.html"), "w") as f:
-        f.write(page)
-    print(os.path.join(out_dir, "index.html"))
+    body = ("<h1>graybox benchmark</h1><p><code>%s</code>: %d cells done, %d seeds, baseline %s%s</p>"
+            "<h2>Results</h2>%s%s"
+            % (html.escape(bench_dir), len(cells), len(plan["seeds"]), html.escape(plan["baseline"]),
+               " (smoke)" if plan["smoke"] else "", table_html(rows, plan["baseline"]), report.figures_html(pictures)))
+    print(report.write_page(out_dir, "graybox benchmark: " + bench_dir, body, max_width=1400,
+                            table_css=";font-size:small"))
 
 
 if __name__ == "__main__":

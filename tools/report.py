@@ -198,23 +198,34 @@ def draw_final(trials, metric_name, out):
     return out
 
 
+def figures_html(pictures):
+    """The <figure>s of (title, path) pictures that lie beside index.html."""
+    return "".join('<figure><img src="%s" alt="%s"><figcaption>%s</figcaption></figure>'
+                   % (os.path.basename(p), html.escape(title), html.escape(title)) for title, p in pictures)
+
+
+def write_page(out_dir, title, body, max_width=960, table_css=""):
+    """index.html in out_dir: a page titled `title` around `body` (HTML); returns its path."""
+    page = ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>%s</title>"
+            "<style>body{font-family:sans-serif;max-width:%dpx;margin:auto}img{max-width:100%%}"
+            "table{border-collapse:collapse%s}td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}</style>"
+            "</head><body>%s</body></html>" % (html.escape(title), max_width, table_css, body))
+    path = os.path.join(out_dir, "index.html")
+    with open(path, "w") as f:
+        f.write(page)
+    return path
+
+
 def write_index(out_dir, run_dir, pictures, trials, summary):
     rows = "".join(
         "<tr><td>%d</td><td><code>%s</code></td><td>%s</td><td>%s</td><td>%s</td></tr>"
         % (t[0], html.escape(t[1] or ""), t[2], "" if t[4] is None else "%.6g" % t[4], html.escape(t[5] or ""))
         for t in trials)
     stats = "".join("<tr><th>%s</th><td>%s</td></tr>" % (html.escape(k), html.escape(v)) for k, v in summary)
-    images = "".join('<figure><img src="%s" alt="%s"><figcaption>%s</figcaption></figure>'
-                     % (os.path.basename(p), html.escape(title), html.escape(title)) for title, p in pictures)
-    page = ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>graybox report: %s</title>"
-            "<style>body{font-family:sans-serif;max-width:960px;margin:auto}img{max-width:100%%}"
-            "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}</style>"
-            "</head><body><h1>graybox report</h1><p><code>%s</code></p><h2>Summary</h2><table>%s</table>"
+    body = ("<h1>graybox report</h1><p><code>%s</code></p><h2>Summary</h2><table>%s</table>"
             "%s<h2>Trials</h2><table><tr><th>trial</th><th>configuration</th><th>budget</th><th>score</th>"
-            "<th>status</th></tr>%s</table></body></html>"
-            % (html.escape(run_dir), html.escape(run_dir), stats, images, rows))
-    with open(os.path.join(out_dir, "index.html"), "w") as f:
-        f.write(page)
+            "<th>status</th></tr>%s</table>" % (html.escape(run_dir), stats, figures_html(pictures), rows))
+    write_page(out_dir, "graybox report: " + run_dir, body)
 
 
 def main():
