@@ -326,6 +326,9 @@ core::ConfigSchema tune_schema() {
   s.add_int("tune.num_trials", 20, "random, gp, tpe, asha: trials to start", 1, 1e6);
   s.add_int("tune.grid_points", 5, "grid: values per numeric dimension", 1, 1000);
   s.add_int("tune.initial_points", 0, "gp, tpe: random start-up trials (0: 10 for tpe, max(5, d+1) for gp)", 0, 1e6);
+  s.add_bool("tune.tpe_multivariate", true,
+             "tpe (and tpe as sha/hyperband/asha's searcher): model the dimensions active in every trial jointly "
+             "(Optuna's multivariate=True); false: one estimator per dimension (Optuna's default)");
   s.add_int("tune.max_budget", 81, "the largest budget of a trial, in units", 1, 9.0e15);
   s.add_int("tune.min_budget", 1, "sha, hyperband, bohb: the smallest budget; asha: the grace period", 1, 9.0e15);
   s.add_int("tune.eta", 3, "sha, hyperband, bohb: keep the best 1/eta at each rung", 2, 100);
@@ -403,6 +406,7 @@ int tune_command(const TuneOptions& options) {
   co.num_trials = static_cast<int>(config.get_int("tune.num_trials"));
   co.grid_points = static_cast<int>(config.get_int("tune.grid_points"));
   co.initial_points = static_cast<int>(config.get_int("tune.initial_points"));
+  co.tpe_multivariate = config.get_bool("tune.tpe_multivariate");
   co.max_budget = config.get_int("tune.max_budget");
   co.min_budget = config.get_int("tune.min_budget");
   co.eta = static_cast<int>(config.get_int("tune.eta"));

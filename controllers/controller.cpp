@@ -41,6 +41,7 @@ std::unique_ptr<Controller> make_controller(const ControllerOptions& o, const co
   SearcherOptions so;
   so.grid_points = o.grid_points;
   so.initial_points = o.initial_points;
+  so.tpe_multivariate = o.tpe_multivariate;
   const std::string& a = o.algorithm;
   if (a == "random" || a == "grid" || a == "gp" || a == "tpe") {
     so.kind = a;

@@ -73,6 +73,7 @@ struct ControllerOptions {
   int num_trials = 20;               // random, gp, tpe, asha (grid: the grid's size)
   int grid_points = 5;
   int initial_points = 0;            // gp/tpe start-up trials (0: default)
+  bool tpe_multivariate = true;      // tpe (also as sha/hyperband/asha's searcher): joint model
   std::int64_t max_budget = 81;      // in budget units
   std::int64_t min_budget = 1;
   int eta = 3;                       // hyperband, sha, bohb

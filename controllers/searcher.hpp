@@ -54,6 +54,7 @@ struct SearcherOptions {
   std::string kind = "random";  // random, grid, gp, tpe, bohb
   int grid_points = 5;          // grid: values per numeric dimension
   int initial_points = 0;       // gp/tpe: random start-up trials (0: the method's default)
+  bool tpe_multivariate = true;  // tpe: model the dimensions active in every trial jointly
 };
 
 std::unique_ptr<Searcher> make_searcher(const SearcherOptions& options, const core::SearchSpace& space);

@@ -89,7 +89,7 @@ std::unique_ptr<Searcher> make_searcher(const SearcherOptions& options, const co
   if (options.kind == "random") return std::make_unique<RandomSearcher>(space);
   if (options.kind == "grid") return std::make_unique<GridSearcher>(space, options.grid_points);
   if (options.kind == "gp") return std::make_unique<GpSearcher>(space, options.initial_points);
-  if (options.kind == "tpe") return std::make_unique<TpeSearcher>(space, options.initial_points);
+  if (options.kind == "tpe") return std::make_unique<TpeSearcher>(space, options.initial_points, options.tpe_multivariate);
   if (options.kind == "bohb") return std::make_unique<BohbSearcher>(space);
   throw std::invalid_argument("unknown searcher '" + options.kind + "'");
 }

@@ -59,7 +59,12 @@ std::vector<double> tpe_weights(std::size_t n) {
   return w;
 }
 
-ParzenEstimator::ParzenEstimator(const std::vector<double>& values, std::size_t cells_) : cells(cells_) {
+double tpe_multivariate_bandwidth(std::size_t n, std::size_t d) {
+  return 0.2 * std::pow(static_cast<double>(std::max<std::size_t>(n, 1)), -1.0 / (static_cast<double>(d) + 4.0));
+}
+
+ParzenEstimator::ParzenEstimator(const std::vector<double>& values, std::size_t cells_, double bandwidth)
+    : cells(cells_) {
   mus = values;
   mus.push_back(0.5);  // the prior component
   weights = mixture_weights(values.size());
@@ -80,6 +85,7 @@ ParzenEstimator::ParzenEstimator(const std::vector<double>& values, std::size_t 
     sorted_sigma[0] = e[2] - e[1];
     sorted_sigma[m - 1] = e[m] - e[m - 1];
   }
+  if (bandwidth > 0.0) std::fill(sorted_sigma.begin(), sorted_sigma.end(), bandwidth);
   // Optuna's magic clip: at least 1 / min(100, 1 + m) of the range, at most the range.
   const double min_sigma = 1.0 / std::min(100.0, 1.0 + static_cast<double>(m));
   sigmas.assign(m, 1.0);
@@ -87,26 +93,37 @@ ParzenEstimator::ParzenEstimator(const std::vector<double>& values, std::size_t 
   sigmas[m - 1] = 1.0;  // the prior
 }
 
+void ParzenEstimator::component_terms(std::size_t i, double x, double& log_density, double& log_accept) const {
+  const double s = sigmas[i];
+  log_accept = std::log(gauss_mass((0.0 - mus[i]) / s, (1.0 - mus[i]) / s));
+  if (cells > 0) {
+    const double half = 0.5 / static_cast<double>(cells);
+    const double lo = std::max(x - half, 0.0), hi = std::min(x + half, 1.0);
+    log_density = std::log(gauss_mass((lo - mus[i]) / s, (hi - mus[i]) / s));
+  } else {
+    log_density = core::normal_log_pdf((x - mus[i]) / s);  // Optuna 3.1: no -log(s) term
+  }
+}
+
 double ParzenEstimator::log_pdf(double x) const {
   std::vector<double> terms(mus.size());
-  const double half = cells > 0 ? 0.5 / static_cast<double>(cells) : 0.0;
   for (std::size_t i = 0; i < mus.size(); ++i) {
-    const double s = sigmas[i];
-    const double log_accept = std::log(gauss_mass((0.0 - mus[i]) / s, (1.0 - mus[i]) / s));
-    double log_density = 0.0;
-    if (cells > 0) {
-      const double lo = std::max(x - half, 0.0), hi = std::min(x + half, 1.0);
-      log_density = std::log(gauss_mass((lo - mus[i]) / s, (hi - mus[i]) / s));
-    } else {
-      log_density = core::normal_log_pdf((x - mus[i]) / s);  // Optuna 3.1: no -log(s) term
-    }
+    double log_density = 0.0, log_accept = 0.0;
+    component_terms(i, x, log_density, log_accept);
     terms[i] = std::log(weights[i]) + log_density - log_accept;
   }
   return log_sum_exp(terms);
 }
 
-double ParzenEstimator::sample(core::Rng& rng) const {
-  const std::size_t i = draw(weights, rng);
+double ParzenEstimator::log_component_pdf(std::size_t i, double x) const {
+  double log_density = 0.0, log_accept = 0.0;
+  component_terms(i, x, log_density, log_accept);
+  return log_density - log_accept;
+}
+
+double ParzenEstimator::sample(core::Rng& rng) const { return sample_component(draw(weights, rng), rng); }
+
+double ParzenEstimator::sample_component(std::size_t i, core::Rng& rng) const {
   double x = std::clamp(mus[i], 0.0, 1.0);
   for (int attempt = 0; attempt < 1000; ++attempt) {  // the truncated Gaussian by rejection
     const double v = rng.normal(mus[i], sigmas[i]);
@@ -141,8 +158,58 @@ double CategoricalEstimator::log_pdf(std::size_t choice) const {
 
 std::size_t CategoricalEstimator::sample(core::Rng& rng) const { return draw(rows[draw(weights, rng)], rng); }
 
-TpeSearcher::TpeSearcher(const core::SearchSpace& space, int startup_trials)
-    : Searcher(space), startup_(startup_trials > 0 ? startup_trials : kStartupTrials) {}
+TpeDimensionModel::TpeDimensionModel(const core::Dimension& dimension, const std::vector<double>& values,
+                                     double bandwidth) {
+  if (dimension.type == core::DimensionType::kCategorical) {
+    choices_ = dimension.choices.size();
+    std::vector<std::size_t> seen;
+    for (const double u : values) seen.push_back(choice(u));
+    categorical_.emplace_back(seen, choices_);
+  } else {
+    const bool discrete = dimension.type == core::DimensionType::kInt && !dimension.log;
+    const std::size_t cells = discrete ? static_cast<std::size_t>(dimension.high - dimension.low) + 1 : 0;
+    numeric_.emplace_back(values, cells, bandwidth);
+  }
+}
+
+std::size_t TpeDimensionModel::choice(double u) const {
+  return std::min(choices_ - 1, static_cast<std::size_t>(u * static_cast<double>(choices_)));
+}
+
+const std::vector<double>& TpeDimensionModel::weights() const {
+  return choices_ > 0 ? categorical_[0].weights : numeric_[0].weights;
+}
+
+double TpeDimensionModel::log_pdf(double u) const {
+  return choices_ > 0 ? categorical_[0].log_pdf(choice(u)) : numeric_[0].log_pdf(u);
+}
+
+double TpeDimensionModel::sample(core::Rng& rng) const {
+  if (choices_ == 0) return numeric_[0].sample(rng);
+  return (static_cast<double>(categorical_[0].sample(rng)) + 0.5) / static_cast<double>(choices_);
+}
+
+double TpeDimensionModel::log_component_pdf(std::size_t i, double u) const {
+  return choices_ > 0 ? std::log(categorical_[0].rows[i][choice(u)]) : numeric_[0].log_component_pdf(i, u);
+}
+
+double TpeDimensionModel::sample_component(std::size_t i, core::Rng& rng) const {
+  if (choices_ == 0) return numeric_[0].sample_component(i, rng);
+  return (static_cast<double>(draw(categorical_[0].rows[i], rng)) + 0.5) / static_cast<double>(choices_);
+}
+
+double tpe_joint_log_pdf(const std::vector<TpeDimensionModel>& models, const std::vector<double>& x) {
+  const std::vector<double>& w = models.at(0).weights();
+  std::vector<double> terms(w.size());
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    terms[i] = std::log(w[i]);
+    for (std::size_t d = 0; d < models.size(); ++d) terms[i] += models[d].log_component_pdf(i, x[d]);
+  }
+  return log_sum_exp(terms);
+}
+
+TpeSearcher::TpeSearcher(const core::SearchSpace& space, int startup_trials, bool multivariate)
+    : Searcher(space), startup_(startup_trials > 0 ? startup_trials : kStartupTrials), multivariate_(multivariate) {}
 
 core::Configuration TpeSearcher::propose(core::Rng& rng, std::int64_t) {
   // The largest budget with enough finished trials for a model; its observations only.
@@ -171,39 +238,60 @@ core::Configuration TpeSearcher::propose(core::Rng& rng, std::int64_t) {
   std::vector<std::vector<double>> pending_encoded;
   for (const auto& p : pending_) pending_encoded.push_back(space_.encode(p.config));
 
-  std::vector<double> u(space_.size(), 0.5);
-  for (std::size_t d = 0; d < space_.size(); ++d) {
-    const core::Dimension& dim = space_.dims()[d];
-    if (dim.type == core::DimensionType::kFixed) continue;
-    std::vector<double> below, above;  // this dimension's values where it was active
+  // A dimension's values where it was active, good and bad (the pending among the bad).
+  const auto values_of = [&](std::size_t d, std::vector<double>& below, std::vector<double>& above) {
     for (std::size_t i = 0; i < n; ++i) {
       if (!std::isnan((*data)[i]->config.values[d])) (good[i] ? below : above).push_back(encoded[i][d]);
     }
     for (std::size_t k = 0; k < pending_.size(); ++k) {
       if (!std::isnan(pending_[k].config.values[d])) above.push_back(pending_encoded[k][d]);
     }
+  };
+
+  // Multivariate: the dimensions active in every trial (Optuna's intersection search space).
+  std::vector<std::size_t> joint;
+  if (multivariate_) {
+    for (std::size_t d = 0; d < space_.size(); ++d) {
+      if (space_.dims()[d].type == core::DimensionType::kFixed) continue;
+      bool always = true;
+      for (std::size_t i = 0; i < n && always; ++i) always = !std::isnan((*data)[i]->config.values[d]);
+      for (const auto& p : pending_) always = always && !std::isnan(p.config.values[d]);
+      if (always) joint.push_back(d);
+    }
+  }
+
+  std::vector<double> u(space_.size(), 0.5);
+  if (!joint.empty()) {
+    std::vector<TpeDimensionModel> l, g;
+    for (const std::size_t d : joint) {
+      std::vector<double> below, above;
+      values_of(d, below, above);
+      l.emplace_back(space_.dims()[d], below, tpe_multivariate_bandwidth(below.size(), joint.size()));
+      g.emplace_back(space_.dims()[d], above, tpe_multivariate_bandwidth(above.size(), joint.size()));
+    }
     double best_score = -INFINITY;
-    if (dim.type == core::DimensionType::kCategorical) {
-      const std::size_t kinds = dim.choices.size();
-      const auto choice = [&](double x) { return std::min(kinds - 1, static_cast<std::size_t>(x * static_cast<double>(kinds))); };
-      std::vector<std::size_t> below_choices, above_choices;
-      for (const double x : below) below_choices.push_back(choice(x));
-      for (const double x : above) above_choices.push_back(choice(x));
-      const CategoricalEstimator l(below_choices, kinds), g(above_choices, kinds);
-      for (int c = 0; c < kCandidates; ++c) {
-        const std::size_t k = l.sample(rng);
-        const double score = l.log_pdf(k) - g.log_pdf(k);
-        if (score > best_score) best_score = score, u[d] = (static_cast<double>(k) + 0.5) / static_cast<double>(kinds);
+    std::vector<double> x(joint.size());
+    for (int c = 0; c < kCandidates; ++c) {
+      const std::size_t component = draw(l[0].weights(), rng);
+      for (std::size_t j = 0; j < joint.size(); ++j) x[j] = l[j].sample_component(component, rng);
+      const double score = tpe_joint_log_pdf(l, x) - tpe_joint_log_pdf(g, x);
+      if (score > best_score) {
+        best_score = score;
+        for (std::size_t j = 0; j < joint.size(); ++j) u[joint[j]] = x[j];
       }
-    } else {
-      const std::size_t cells =
-          dim.type == core::DimensionType::kInt && !dim.log ? static_cast<std::size_t>(dim.high - dim.low) + 1 : 0;
-      const ParzenEstimator l(below, cells), g(above, cells);
-      for (int c = 0; c < kCandidates; ++c) {
-        const double x = l.sample(rng);
-        const double score = l.log_pdf(x) - g.log_pdf(x);
-        if (score > best_score) best_score = score, u[d] = x;
-      }
+    }
+  }
+  for (std::size_t d = 0; d < space_.size(); ++d) {
+    if (space_.dims()[d].type == core::DimensionType::kFixed) continue;
+    if (std::find(joint.begin(), joint.end(), d) != joint.end()) continue;
+    std::vector<double> below, above;
+    values_of(d, below, above);
+    const TpeDimensionModel l(space_.dims()[d], below), g(space_.dims()[d], above);
+    double best_score = -INFINITY;
+    for (int c = 0; c < kCandidates; ++c) {
+      const double x = l.sample(rng);
+      const double score = l.log_pdf(x) - g.log_pdf(x);
+      if (score > best_score) best_score = score, u[d] = x;
     }
   }
   return space_.decode(u);

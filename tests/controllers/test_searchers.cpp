@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 
 #include "controllers/controller.hpp"
 #include "controllers/gaussian_process.hpp"
@@ -14,6 +15,21 @@ namespace {
 
 const char* kBraninSpace = "x1: {type: float, low: -5, high: 10}\nx2: {type: float, low: 0, high: 15}\n";
 
+// The best value of `objective` a controller finds with a given seed.
+double best_found(const ControllerOptions& options, const core::SearchSpace& space,
+                  const std::function<double(const double*)>& objective, std::uint64_t seed) {
+  auto c = make_controller(options, space, seed);
+  double best = 1e300;
+  for (;;) {
+    const Suggestion s = c->suggest();
+    if (s.kind != Suggestion::Kind::kJob) break;
+    const double y = objective(s.job.config.values.data());
+    best = std::min(best, y);
+    c->on_result(s.job, y);
+  }
+  return best;
+}
+
 // Best Branin value an algorithm finds in `trials` evaluations with a given seed.
 double best_branin(const std::string& algorithm, int trials, std::uint64_t seed) {
   const core::SearchSpace space = core::SearchSpace::from_yaml(YAML::Load(kBraninSpace), "t");
@@ -21,16 +37,7 @@ double best_branin(const std::string& algorithm, int trials, std::uint64_t seed)
   o.algorithm = algorithm;
   o.num_trials = trials;
   o.max_budget = 1;
-  auto c = make_controller(o, space, seed);
-  double best = 1e300;
-  for (;;) {
-    const Suggestion s = c->suggest();
-    if (s.kind != Suggestion::Kind::kJob) break;
-    const double y = tasks::branin(s.job.config.values[0], s.job.config.values[1]);
-    best = std::min(best, y);
-    c->on_result(s.job, y);
-  }
-  return best;
+  return best_found(o, space, [](const double* x) { return tasks::branin(x[0], x[1]); }, seed);
 }
 
 double median_best(const std::string& algorithm, int trials, int seeds) {
@@ -161,6 +168,64 @@ TEST(ParzenEstimator, MatchesOptunasBandwidthsAndDensities) {
   EXPECT_NEAR(c.log_pdf(0), -1.0986122886681096, 1e-12);
   EXPECT_NEAR(c.log_pdf(1), -1.6582280766035324, 1e-12);
   EXPECT_NEAR(c.log_pdf(2), -0.7419373447293772, 1e-12);
+}
+
+// Expected values from Optuna 3.1's _ParzenEstimator with multivariate=True (TPESampler's other
+// defaults) over a float x in [0, 1], an integer k in [1, 8] and a categorical c of three, on the
+// same twelve observations: one bandwidth 0.2 * 12^(-1/7) of the range in every numeric
+// dimension, the prior keeping the whole range.
+TEST(Tpe, MultivariateDensityMatchesOptuna) {
+  const core::SearchSpace space = core::SearchSpace::from_yaml(
+      YAML::Load("x: {type: float, low: 0, high: 1}\nk: {type: int, low: 1, high: 8}\nc: {type: categorical, choices: [a, b, c]}\n"),
+      "t");
+  const std::vector<double> x = {0.3, 0.85, 0.36, 0.8, 0.45, 0.12, 0.5, 0.66, 0.91, 0.2, 0.05, 0.4};
+  const std::vector<int> k = {2, 3, 7, 1, 8, 4, 4, 5, 6, 2, 3, 3};
+  const std::vector<int> c = {0, 2, 2, 1, 0, 0, 1, 2, 0, 1, 1, 2};
+  const auto cell = [](double v) { return (v - 0.5) / 8.0; };
+  const auto choice = [](int i) { return (i + 0.5) / 3.0; };
+  std::vector<double> ku, cu;
+  for (const int v : k) ku.push_back(cell(v));
+  for (const int v : c) cu.push_back(choice(v));
+  const double h = tpe_multivariate_bandwidth(12, 3);
+  EXPECT_NEAR(h, 0.14023655878817212, 1e-15);
+  std::vector<TpeDimensionModel> models;
+  models.emplace_back(space.dims()[0], x, h);
+  models.emplace_back(space.dims()[1], ku, h);
+  models.emplace_back(space.dims()[2], cu, h);
+  EXPECT_NEAR(models[0].weights()[0], 1.0 / 13, 1e-15);
+  EXPECT_NEAR(tpe_joint_log_pdf(models, {0.05, cell(1), choice(0)}), -5.256565914124908, 1e-9);
+  EXPECT_NEAR(tpe_joint_log_pdf(models, {0.33, cell(3), choice(1)}), -4.222609633587175, 1e-9);
+  EXPECT_NEAR(tpe_joint_log_pdf(models, {0.97, cell(8), choice(2)}), -5.793902308442044, 1e-9);
+  // Three observations: 0.2 * 3^(-1/7) = 0.171 is below the magic clip 1 / (1 + 4) = 0.2.
+  const ParzenEstimator few({0.3, 0.85, 0.36}, 0, tpe_multivariate_bandwidth(3, 3));
+  EXPECT_NEAR(few.sigmas[0], 0.2, 1e-15);
+  EXPECT_EQ(few.sigmas[3], 1.0);
+}
+
+// Best Hartmann-6 value in `trials` evaluations of TPE with or without the joint model.
+double best_hartmann6(bool multivariate, int trials, std::uint64_t seed) {
+  std::string yaml;
+  for (int d = 1; d <= 6; ++d) yaml += "x" + std::to_string(d) + ": {type: float, low: 0, high: 1}\n";
+  const core::SearchSpace space = core::SearchSpace::from_yaml(YAML::Load(yaml), "t");
+  ControllerOptions o;
+  o.algorithm = "tpe";
+  o.tpe_multivariate = multivariate;
+  o.num_trials = trials;
+  o.max_budget = 1;
+  return best_found(o, space, [](const double* x) { return tasks::hartmann6(x); }, seed);
+}
+
+// Hartmann-6's dimensions interact; the joint model finds lower values than one estimator per
+// dimension (over 100 seeds at 40 evaluations the medians were -2.80 and -2.54).
+TEST(Tpe, MultivariateBeatsIndependentOnHartmann6) {
+  std::vector<double> joint, independent;
+  for (std::uint64_t seed = 1; seed <= 25; ++seed) {
+    joint.push_back(best_hartmann6(true, 40, seed));
+    independent.push_back(best_hartmann6(false, 40, seed));
+  }
+  std::sort(joint.begin(), joint.end());
+  std::sort(independent.begin(), independent.end());
+  EXPECT_LT(joint[12], independent[12]) << "medians over 25 seeds";
 }
 
 TEST(Tpe, GammaAndWeightsFollowOptuna) {
