@@ -1,6 +1,7 @@
-// A frozen copy of a tanh MLP for the rollout: a forward pass over plain float arrays, without
-// LibTorch's per-operation overhead (which dominates at batch sizes of 1 to 16). The copy is
-// refreshed from the trained network after every update; it computes the same function.
+// A frozen copy of an MLP (tanh for PPO, ReLU for SAC and TD3) for acting: a forward pass over
+// plain float arrays, without LibTorch's per-operation overhead (which dominates at batch sizes
+// of 1 to 16). The copy is refreshed from the trained network after it changes; it computes the
+// same function (to float rounding: the sums run in another order than LibTorch's).
 #pragma once
 
 #include <algorithm>
@@ -8,6 +9,8 @@
 #include <vector>
 
 namespace graybox::agents {
+
+enum class MlpActivation { kTanh, kRelu };
 
 class MlpInference {
  public:
@@ -17,8 +20,9 @@ class MlpInference {
     std::vector<float> bias;    // out
   };
 
-  void set_layers(std::vector<Layer> layers) {
+  void set_layers(std::vector<Layer> layers, MlpActivation activation = MlpActivation::kTanh) {
     layers_ = std::move(layers);
+    activation_ = activation;
     int widest = 0;
     for (const auto& layer : layers_) widest = std::max({widest, layer.in, layer.out});
     a_.assign(static_cast<std::size_t>(widest), 0.0f);
@@ -28,7 +32,7 @@ class MlpInference {
   int out_dim() const { return layers_.empty() ? 0 : layers_.back().out; }
   const std::vector<Layer>& layers() const { return layers_; }
 
-  // One input row -> one output row; tanh after every layer but the last.
+  // One input row -> one output row; the activation after every layer but the last.
   void forward(const float* x, float* y) {
     const float* input = x;
     for (std::size_t l = 0; l < layers_.size(); ++l) {
@@ -40,7 +44,7 @@ class MlpInference {
         float sum = 0.0f;
         for (int i = 0; i < layer.in; ++i) sum += w[i] * input[i];
         sum += layer.bias[o];
-        output[o] = last ? sum : std::tanh(sum);
+        output[o] = last ? sum : activation_ == MlpActivation::kTanh ? std::tanh(sum) : std::max(sum, 0.0f);
       }
       input = output;
     }
@@ -48,6 +52,7 @@ class MlpInference {
 
  private:
   std::vector<Layer> layers_;
+  MlpActivation activation_ = MlpActivation::kTanh;
   std::vector<float> a_, b_;
 };
 

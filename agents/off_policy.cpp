@@ -129,6 +129,7 @@ void OffPolicyAgent::save(const std::string& dir, nlohmann::json& state) const {
 
 void OffPolicyAgent::load(const std::string& dir, const nlohmann::json& state) {
   load_parts(parts(), stats_.actor_updates, dir + "/agent.pt", algorithm());
+  acting_copy_stale_ = true;
   vector_steps_ = state.at("vector_steps").get<std::int64_t>();
   rng_.set_state(state.at("rng").get<std::string>());
   obs_ = state.at("last_obs").get<std::vector<double>>();
@@ -150,6 +151,7 @@ void OffPolicyAgent::copy_state_from(const Agent& other) {
   }
   if (o == this) return;
   copy_parts(o->parts(), parts());
+  acting_copy_stale_ = true;
   stats_ = o->stats_;
   buffer_ = o->buffer_;
   vector_steps_ = o->vector_steps_;

@@ -79,6 +79,9 @@ class OffPolicyAgent : public Agent {
   OffPolicyConfig config_;
   ReplayBuffer buffer_;
   core::Rng rng_;  // random actions, exploration noise, replay samples
+  // The actor changed since its float acting copy was taken (an update of it, a load, a copy):
+  // the algorithm refreshes the copy before it acts next.
+  bool acting_copy_stale_ = true;
   // A batch sampled from the buffer, batch x dim.
   void sample(int batch);
   std::vector<float> batch_obs_, batch_actions_, batch_rewards_, batch_next_obs_, batch_dones_;

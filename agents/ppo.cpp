@@ -10,6 +10,7 @@
 
 #include "agents/mlp_inference.hpp"
 #include "agents/ppo_loss.hpp"
+#include "agents/torch_mlp.hpp"
 #include "optim/optimizer.hpp"
 #include "core/error.hpp"
 #include "core/normal.hpp"
@@ -52,21 +53,8 @@ torch::nn::Sequential make_mlp(int in, const std::vector<long long>& hidden, int
 }
 
 MlpInference snapshot(const torch::nn::Sequential& net) {
-  std::vector<MlpInference::Layer> layers;
-  for (const auto& module : net->children()) {
-    auto* linear = module->as<torch::nn::Linear>();
-    if (!linear) continue;
-    MlpInference::Layer layer;
-    const torch::Tensor w = linear->weight.detach().contiguous();
-    const torch::Tensor b = linear->bias.detach().contiguous();
-    layer.out = static_cast<int>(w.size(0));
-    layer.in = static_cast<int>(w.size(1));
-    layer.weight.assign(w.data_ptr<float>(), w.data_ptr<float>() + w.numel());
-    layer.bias.assign(b.data_ptr<float>(), b.data_ptr<float>() + b.numel());
-    layers.push_back(std::move(layer));
-  }
   MlpInference inference;
-  inference.set_layers(std::move(layers));
+  inference.set_layers(linear_layers(*net));
   return inference;
 }
 

@@ -29,6 +29,37 @@ struct SacAgent::Impl {
   torch::Tensor log_alpha, scale, bias;
   std::unique_ptr<optim::ControllableOptimizer> q_optimizer, actor_optimizer, a_optimizer;
   bool autotune = true;
+  // The actor's float copy: the trunk's layers, then one layer of both heads (the mean's
+  // act_dim rows, then the log-std's).
+  MlpInference acting;
+  std::vector<float> scale_f, bias_f, obs_f, out_f;
+
+  void refresh_acting() {
+    std::vector<MlpInference::Layer> layers = linear_layers(*trunk);
+    MlpInference::Layer heads = linear_layers(*fc_mean).at(0);
+    const MlpInference::Layer log_std_head = linear_layers(*fc_logstd).at(0);
+    heads.out += log_std_head.out;
+    heads.weight.insert(heads.weight.end(), log_std_head.weight.begin(), log_std_head.weight.end());
+    heads.bias.insert(heads.bias.end(), log_std_head.bias.begin(), log_std_head.bias.end());
+    layers.push_back(std::move(heads));
+    acting.set_layers(std::move(layers), MlpActivation::kRelu);
+  }
+
+  // get_action for one observation through the float copy: the squashed mean, or with eps
+  // (act_dim standard normal draws) the sampled action.
+  void act_one(const double* obs, const float* eps, double* action) {
+    for (int j = 0; j < obs_dim; ++j) obs_f[j] = static_cast<float>(obs[j]);
+    acting.forward(obs_f.data(), out_f.data());
+    for (int j = 0; j < act_dim; ++j) {
+      float x = out_f[j];
+      if (eps) {
+        const float log_std = static_cast<float>(kLogStdMin) +
+                              0.5f * static_cast<float>(kLogStdMax - kLogStdMin) * (std::tanh(out_f[act_dim + j]) + 1.0f);
+        x += std::exp(log_std) * eps[j];
+      }
+      action[j] = std::tanh(x) * scale_f[j] + bias_f[j];
+    }
+  }
 
   // Actions, their log-probabilities and the squashed means for a batch of observations;
   // eps: standard normal draws, batch x act_dim (the reparameterisation's noise).
@@ -82,6 +113,10 @@ SacAgent::SacAgent(const AgentShape& shape, const OffPolicyConfig& config, std::
     scale[j] = static_cast<float>((shape.act_high[j] - shape.act_low[j]) / 2.0);
     bias[j] = static_cast<float>((shape.act_high[j] + shape.act_low[j]) / 2.0);
   }
+  m.scale_f = scale;
+  m.bias_f = bias;
+  m.obs_f.resize(static_cast<std::size_t>(shape.obs_dim));
+  m.out_f.resize(static_cast<std::size_t>(2 * shape.act_dim));
   m.scale = torch::tensor(scale).view({1, shape.act_dim});
   m.bias = torch::tensor(bias).view({1, shape.act_dim});
   m.log_alpha = torch::zeros({1}, torch::kFloat32).set_requires_grad(true);
@@ -104,7 +139,23 @@ void SacAgent::check_hyperparameters(const core::Hyperparameters& hp) const {
   require("alpha", hp.get("alpha") >= 0, ">= 0");
 }
 
+void SacAgent::refresh_acting_copy() {
+  if (!acting_copy_stale_) return;
+  impl_->refresh_acting();
+  acting_copy_stale_ = false;
+}
+
 void SacAgent::explore(const double* obs, int n, const core::Hyperparameters&, double* actions) {
+  auto& m = *impl_;
+  refresh_acting_copy();
+  const std::vector<float>& eps = normal_draws(static_cast<std::size_t>(n) * m.act_dim);
+  for (int e = 0; e < n; ++e) {
+    const auto row = static_cast<std::size_t>(e);
+    m.act_one(obs + row * m.obs_dim, eps.data() + row * m.act_dim, actions + row * m.act_dim);
+  }
+}
+
+void SacAgent::explore_reference(const double* obs, int n, double* actions) {
   auto& m = *impl_;
   torch::NoGradGuard no_grad;
   const torch::Tensor o = torch::from_blob(const_cast<double*>(obs), {n, m.obs_dim}, torch::kFloat64).to(torch::kFloat32);
@@ -115,6 +166,15 @@ void SacAgent::explore(const double* obs, int n, const core::Hyperparameters&, d
 }
 
 void SacAgent::act_deterministic(const double* obs, int n, double* actions) {
+  auto& m = *impl_;
+  refresh_acting_copy();
+  for (int e = 0; e < n; ++e) {
+    const auto row = static_cast<std::size_t>(e);
+    m.act_one(obs + row * m.obs_dim, nullptr, actions + row * m.act_dim);
+  }
+}
+
+void SacAgent::act_deterministic_reference(const double* obs, int n, double* actions) {
   auto& m = *impl_;
   torch::NoGradGuard no_grad;
   const torch::Tensor o = torch::from_blob(const_cast<double*>(obs), {n, m.obs_dim}, torch::kFloat64).to(torch::kFloat32);
@@ -179,6 +239,7 @@ bool SacAgent::update(const core::Hyperparameters& hp, const UpdateContext&) {
       m.actor_optimizer->step();
       stats_.actor_loss = actor_loss.item<double>();
       ++stats_.actor_updates;
+      acting_copy_stale_ = true;
 
       if (m.autotune) {
         torch::Tensor log_pi_now;

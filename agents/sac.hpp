@@ -20,7 +20,11 @@ class SacAgent final : public OffPolicyAgent {
   ~SacAgent() override;
 
   void check_hyperparameters(const core::Hyperparameters& hp) const override;
+  // Acting runs through the actor's float copy; the _reference functions compute the same
+  // through LibTorch (for tests: explore_reference draws the same noise from the same stream).
   void act_deterministic(const double* obs, int n, double* actions) override;
+  void act_deterministic_reference(const double* obs, int n, double* actions);
+  void explore_reference(const double* obs, int n, double* actions);
   bool update(const core::Hyperparameters& hp, const UpdateContext& context) override;
   std::string divergence() const override;
   void copy_state_from(const Agent& other) override;
@@ -35,6 +39,7 @@ class SacAgent final : public OffPolicyAgent {
   void report_more(std::int64_t step, core::MetricSink& sink) override;
 
  private:
+  void refresh_acting_copy();
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -16,6 +16,8 @@ struct Td3Agent::Impl {
   torch::nn::Sequential qf1{nullptr}, qf2{nullptr}, qf1_target{nullptr}, qf2_target{nullptr};
   torch::Tensor scale, bias, low, high;
   std::unique_ptr<optim::ControllableOptimizer> q_optimizer, actor_optimizer;
+  MlpInference acting;  // the actor's float copy
+  std::vector<float> scale_f, bias_f, obs_f, out_f;
 
   torch::Tensor act(torch::nn::Sequential& net, const torch::Tensor& obs) const {
     return torch::tanh(net->forward(obs)) * scale + bias;
@@ -46,6 +48,8 @@ Td3Agent::Td3Agent(const AgentShape& shape, const OffPolicyConfig& config, std::
     low[j] = static_cast<float>(shape.act_low[j]);
     high[j] = static_cast<float>(shape.act_high[j]);
   }
+  m.scale_f = scale;
+  m.bias_f = bias;
   m.scale = torch::tensor(scale).view({1, shape.act_dim});
   m.bias = torch::tensor(bias).view({1, shape.act_dim});
   m.low = torch::tensor(low).view({1, shape.act_dim});
@@ -83,6 +87,24 @@ void Td3Agent::explore(const double* obs, int n, const core::Hyperparameters& hp
 }
 
 void Td3Agent::act_deterministic(const double* obs, int n, double* actions) {
+  auto& m = *impl_;
+  if (acting_copy_stale_) {
+    m.acting.set_layers(linear_layers(*m.actor), MlpActivation::kRelu);
+    acting_copy_stale_ = false;
+  }
+  m.obs_f.resize(static_cast<std::size_t>(m.obs_dim));
+  m.out_f.resize(static_cast<std::size_t>(m.act_dim));
+  for (int e = 0; e < n; ++e) {
+    const double* o = obs + static_cast<std::size_t>(e) * m.obs_dim;
+    for (int j = 0; j < m.obs_dim; ++j) m.obs_f[j] = static_cast<float>(o[j]);
+    m.acting.forward(m.obs_f.data(), m.out_f.data());
+    for (int j = 0; j < m.act_dim; ++j) {
+      actions[static_cast<std::size_t>(e) * m.act_dim + j] = std::tanh(m.out_f[j]) * m.scale_f[j] + m.bias_f[j];
+    }
+  }
+}
+
+void Td3Agent::act_deterministic_reference(const double* obs, int n, double* actions) {
   auto& m = *impl_;
   torch::NoGradGuard no_grad;
   const torch::Tensor o = torch::from_blob(const_cast<double*>(obs), {n, m.obs_dim}, torch::kFloat64).to(torch::kFloat32);
@@ -133,6 +155,7 @@ bool Td3Agent::update(const core::Hyperparameters& hp, const UpdateContext&) {
     m.actor_optimizer->step();
     stats_.actor_loss = actor_loss.item<double>();
     ++stats_.actor_updates;
+    acting_copy_stale_ = true;
     soft_update(*m.actor, *m.target_actor, tau);
     soft_update(*m.qf1, *m.qf1_target, tau);
     soft_update(*m.qf2, *m.qf2_target, tau);

@@ -19,7 +19,9 @@ class Td3Agent final : public OffPolicyAgent {
   ~Td3Agent() override;
 
   void check_hyperparameters(const core::Hyperparameters& hp) const override;
+  // Through the actor's float copy; _reference: the same function through LibTorch (for tests).
   void act_deterministic(const double* obs, int n, double* actions) override;
+  void act_deterministic_reference(const double* obs, int n, double* actions);
   bool update(const core::Hyperparameters& hp, const UpdateContext& context) override;
   // Networks for parameters_of: actor, target_actor, qf1, qf2, qf1_target, qf2_target.
 

@@ -1,4 +1,5 @@
-// LibTorch pieces of the off-policy agents: ReLU MLPs initialised as PyTorch's nn.Linear
+// LibTorch pieces of the agents: the Linear layers of a network for its float acting copy; for
+// the off-policy agents, ReLU MLPs initialised as PyTorch's nn.Linear
 // (U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights and biases) from a private generator, Polyak
 // averaging of target networks, in-memory copies and parameter checksums. Includes LibTorch:
 // include it only from .cpp files that already use torch.
@@ -8,6 +9,8 @@
 
 #include <cmath>
 #include <vector>
+
+#include "agents/mlp_inference.hpp"
 
 namespace graybox::agents {
 
@@ -60,6 +63,25 @@ inline std::vector<float> flat_parameters(const torch::nn::Module& module) {
     out.insert(out.end(), t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
   }
   return out;
+}
+
+// The Linear layers of `module` in order (weights out x in, as LibTorch stores them), for an
+// MlpInference copy.
+inline std::vector<MlpInference::Layer> linear_layers(const torch::nn::Module& module) {
+  std::vector<MlpInference::Layer> layers;
+  for (const auto& child : module.modules(/*include_self=*/false)) {
+    const auto* linear = child->as<torch::nn::Linear>();
+    if (!linear) continue;
+    MlpInference::Layer layer;
+    const torch::Tensor w = linear->weight.detach().contiguous();
+    const torch::Tensor b = linear->bias.detach().contiguous();
+    layer.out = static_cast<int>(w.size(0));
+    layer.in = static_cast<int>(w.size(1));
+    layer.weight.assign(w.data_ptr<float>(), w.data_ptr<float>() + w.numel());
+    layer.bias.assign(b.data_ptr<float>(), b.data_ptr<float>() + b.numel());
+    layers.push_back(std::move(layer));
+  }
+  return layers;
 }
 
 // A batch x cols float tensor over `data` (no copy; valid while data is).

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "controllers/trial_arena.hpp"
 #include "core/buffer_sink.hpp"
 #include "core/error.hpp"
 #include "core/files.hpp"
@@ -134,7 +135,8 @@ TrialResult TuneRunner::execute(const Job& job, core::MetricSink& sink) {
 }
 
 void TuneRunner::run(const std::function<bool(const std::vector<TrialResult>&)>& on_batch) {
-  tbb::task_arena arena(parallel_);
+  TrialArena trial_arena(parallel_);
+  tbb::task_arena& arena = trial_arena.arena;
   for (;;) {
     std::vector<Job> batch;
     std::vector<std::string> decisions;

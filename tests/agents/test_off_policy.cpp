@@ -221,6 +221,71 @@ TEST(Td3, ABrokenCheckpointNamesItsFileAndAnotherAlgorithmIsNotCopied) {
   broken_file_and_foreign_copy<Td3Agent>("td3", "TD3");
 }
 
+// The float acting copy computes the actor's function (LibTorch sums in another order, so to
+// float rounding) at the start, after updates changed the actor, after a load and after a copy;
+// a stale copy (not refreshed after an actor update) fails the second check.
+template <typename AgentT>
+void expect_acting_copy_matches(AgentT& agent, const std::string& when) {
+  std::vector<double> obs(3 * 4), fast(2 * 4), reference(2 * 4);
+  for (std::size_t k = 0; k < obs.size(); ++k) obs[k] = 2.0 * std::sin(0.7 * static_cast<double>(k) + 0.3);
+  agent.act_deterministic(obs.data(), 4, fast.data());
+  agent.act_deterministic_reference(obs.data(), 4, reference.data());
+  for (std::size_t k = 0; k < fast.size(); ++k) EXPECT_NEAR(fast[k], reference[k], 1e-5) << when << ", value " << k;
+}
+
+template <typename AgentT>
+void acting_copy_follows_the_actor(const std::string& algo) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("graybox_acting_" + algo + "_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto hp = hyperparameters(algo, {"agent.learning_starts=4", "agent.batch_size=8", "agent.policy_frequency=1"});
+  AgentT agent(shape(), small(), 5);
+  expect_acting_copy_matches(agent, "at the start");
+  feed(agent, hp, 12);
+  std::vector<double> before(8), after(8), obs(12, 0.5);
+  agent.act_deterministic(obs.data(), 4, before.data());
+  for (int k = 0; k < 30; ++k) {
+    ASSERT_TRUE(agent.update(hp, {}));
+    feed(agent, hp, 1);
+  }
+  agent.act_deterministic(obs.data(), 4, after.data());
+  EXPECT_NE(before, after) << "the updates changed the actor";
+  expect_acting_copy_matches(agent, "after 30 updates");
+  nlohmann::json state;
+  agent.save(dir.string(), state);
+  AgentT loaded(shape(), small(), 6);
+  expect_acting_copy_matches(loaded, "another seed");
+  loaded.load(dir.string(), state);
+  expect_acting_copy_matches(loaded, "after a load");
+  AgentT copy(shape(), small(), 7);
+  copy.act_deterministic(obs.data(), 4, before.data());
+  copy.copy_state_from(agent);
+  copy.act_deterministic(obs.data(), 4, before.data());
+  EXPECT_EQ(before, after) << "a copy acts as its donor";
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Sac, TheFloatActingCopyFollowsTheActor) { acting_copy_follows_the_actor<SacAgent>("sac"); }
+TEST(Td3, TheFloatActingCopyFollowsTheActor) { acting_copy_follows_the_actor<Td3Agent>("td3"); }
+
+// SAC's exploration through the float copy draws the same noise from the same stream as the
+// LibTorch path, so two copies of one agent explore alike.
+TEST(Sac, ExplorationThroughTheFloatCopyMatchesLibTorch) {
+  const auto hp = hyperparameters("sac", {"agent.learning_starts=0", "agent.batch_size=8"});
+  SacAgent agent(shape(), small(), 9);
+  feed(agent, hp, 10);
+  ASSERT_TRUE(agent.update(hp, {}));
+  SacAgent twin(shape(), small(), 10);
+  twin.copy_state_from(agent);
+  std::vector<double> obs(3 * 4), fast(2 * 4), reference(2 * 4);
+  for (std::size_t k = 0; k < obs.size(); ++k) obs[k] = std::cos(1.3 * static_cast<double>(k));
+  for (int round = 0; round < 3; ++round) {
+    agent.act(obs.data(), 4, hp, fast.data());
+    twin.explore_reference(obs.data(), 4, reference.data());
+    for (std::size_t k = 0; k < fast.size(); ++k) EXPECT_NEAR(fast[k], reference[k], 1e-5) << round << " " << k;
+  }
+}
+
 TEST(ReplayBuffer, TruncatedEpisodesKeepTheirFinalObservationAndWrapAround) {
   ReplayBuffer buffer(3, 1, 1);
   const double obs[2] = {1, 2}, act[2] = {0.5, -0.5}, rew[2] = {1, 2}, next[2] = {10, 20}, final_obs[2] = {11, 21};
