@@ -9,7 +9,6 @@
 #include <filesystem>
 #include <fstream>
 
-#include "controllers/trial_arena.hpp"
 #include "core/buffer_sink.hpp"
 #include "core/error.hpp"
 #include "core/files.hpp"
@@ -135,8 +134,7 @@ TrialResult TuneRunner::execute(const Job& job, core::MetricSink& sink) {
 }
 
 void TuneRunner::run(const std::function<bool(const std::vector<TrialResult>&)>& on_batch) {
-  TrialArena trial_arena(parallel_);
-  tbb::task_arena& arena = trial_arena.arena;
+  tbb::task_arena arena(parallel_);
   for (;;) {
     std::vector<Job> batch;
     std::vector<std::string> decisions;

@@ -13,7 +13,6 @@
 #include <map>
 #include <set>
 
-#include "controllers/trial_arena.hpp"
 #include "core/buffer_sink.hpp"
 #include "core/error.hpp"
 #include "core/files.hpp"
@@ -268,8 +267,7 @@ void PopulationRunner::run(const std::function<bool()>& on_round) {
 }
 
 void PopulationRunner::run_synchronous(const std::function<bool()>& on_round) {
-  controllers::TrialArena trial_arena(options_.parallel);
-  tbb::task_arena& arena = trial_arena.arena;
+  tbb::task_arena arena(options_.parallel);
   const std::int64_t unit = factory_.unit();
   const std::int64_t end = options_.max_budget * unit;
   const auto all_done = [&] {
@@ -543,8 +541,7 @@ void PopulationRunner::run_asynchronous(const std::function<bool()>& on_round) {
     }
     wake.notify_all();
   };
-  controllers::TrialArena trial_arena(options_.parallel);
-  tbb::task_arena& arena = trial_arena.arena;
+  tbb::task_arena arena(options_.parallel);
   tbb::task_group group;
   arena.execute([&] {
     for (int k = 0; k < std::min(options_.parallel, size()); ++k) group.run(worker);

@@ -4,13 +4,8 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <chrono>
-#include <condition_variable>
 #include <filesystem>
 #include <fstream>
-#include <functional>
-#include <mutex>
-#include <thread>
 
 #include "core/files.hpp"
 #include "core/yaml.hpp"
@@ -61,15 +56,12 @@ struct Experiment {
 // trains 8. Its steps go into its checkpoint, where the test reads them back.
 class ChunkedTrainable final : public core::Trainable {
  public:
-  ChunkedTrainable(double x, std::function<void()> during_train) : x_(x), during_train_(std::move(during_train)) {
-    hp_.set("x1", x);
-  }
+  explicit ChunkedTrainable(double x) : x_(x) { hp_.set("x1", x); }
   const core::Hyperparameters& hyperparameters() const override { return hp_; }
   void set_hyperparameters(const core::Hyperparameters& hp) override { hp_ = hp; }
   std::int64_t steps_done() const override { return steps_; }
   bool finished() const override { return false; }
   void train(std::int64_t budget, core::MetricSink&) override {
-    if (during_train_) during_train_();
     const std::int64_t target = steps_ + budget;
     while (steps_ < target) steps_ += 8;
   }
@@ -83,7 +75,6 @@ class ChunkedTrainable final : public core::Trainable {
  private:
   core::Hyperparameters hp_;
   double x_;
-  std::function<void()> during_train_;
   std::int64_t steps_ = 0;
 };
 
@@ -92,7 +83,7 @@ class ChunkedFactory final : public core::TrialFactory {
   const core::ConfigSchema& schema() const override { return schema_; }
   std::unique_ptr<core::Trainable> make(const std::vector<std::string>& overrides, std::uint64_t,
                                         std::int64_t) const override {
-    return std::make_unique<ChunkedTrainable>(std::stod(overrides.at(0).substr(overrides.at(0).find('=') + 1)), during_train);
+    return std::make_unique<ChunkedTrainable>(std::stod(overrides.at(0).substr(overrides.at(0).find('=') + 1)));
   }
   std::int64_t unit() const override { return 5; }
   double score(core::Trainable& t) const override {
@@ -102,7 +93,6 @@ class ChunkedFactory final : public core::TrialFactory {
   std::string metric() const override { return "loss"; }
   bool maximize() const override { return false; }
   std::string config_yaml(const std::vector<std::string>&, std::uint64_t, std::int64_t) const override { return ""; }
-  std::function<void()> during_train;  // called at the start of every train()
 
  private:
   core::ConfigSchema schema_;
@@ -199,38 +189,6 @@ TEST(TuneRunner, TotalStepsAreTheStepsActuallyTrained) {
   TuneRunner resumed(*again, factory, store, dir, 3, o.max_budget, 2);
   ASSERT_TRUE(resumed.resume());
   EXPECT_EQ(resumed.total_steps(), trained);
-}
-
-// parallel 4 trains four trials side by side even on a machine with fewer cores: each trial
-// waits (up to a deadline) until four are training. TBB's default cap (the cores) ran two at a
-// time on a 2-core machine, and printed a warning on every run.
-TEST(TuneRunner, ParallelTrialsRunSideBySideBeyondTheCores) {
-  const core::SearchSpace space = core::SearchSpace::from_yaml(YAML::Load("x1: {type: float, low: 0, high: 1}\n"), "t");
-  std::mutex mutex;
-  std::condition_variable all_in;
-  int training = 0, most = 0;
-  ChunkedFactory factory;
-  factory.during_train = [&] {
-    std::unique_lock<std::mutex> lock(mutex);
-    most = std::max(most, ++training);
-    all_in.notify_all();
-    all_in.wait_for(lock, std::chrono::seconds(3), [&] { return training >= 4; });
-    lock.unlock();
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    lock.lock();
-    --training;
-  };
-  ControllerOptions o;
-  o.algorithm = "random";
-  o.num_trials = 4;
-  o.max_budget = 1;
-  auto controller = make_controller(o, space, 3);
-  const std::string dir = temp_dir("side_by_side");
-  store::SqliteStore store(dir + "/store.sqlite");
-  TuneRunner runner(*controller, factory, store, dir, 3, o.max_budget, 4);
-  runner.run();
-  EXPECT_EQ(runner.history().size(), 4u);
-  EXPECT_EQ(most, 4) << "trials training at once";
 }
 
 // A stop request (Ctrl-C) takes effect inside the running trials at their next budget unit: they
