@@ -5,6 +5,11 @@
 // kernel density estimate with statsmodels' normal-reference bandwidths, 1.06 sd n^(-1/(4+d))
 // (sd: the population standard deviation of the set, per dimension; for a category, of its
 // index), floored at 1e-3: Gaussian kernels for numbers, Aitchison-Aitken for categories.
+// Two deliberate differences from statsmodels' Aitchison-Aitken, both for categories only: the
+// level count is the dimension's number of choices (statsmodels counts the distinct values in
+// the set, so a set holding one choice divides by zero and HpBandSter meets infinite l(x)/g(x)),
+// and lambda is capped at (k - 1) / k, where the kernel is uniform (statsmodels lets an index
+// bandwidth above 1 make the kernel negative).
 // A proposal is random with probability 1/3 or when no budget has a model; otherwise it comes
 // from the largest budget with a model: 64 candidates, each around a random good point
 // (numbers: a Gaussian truncated to [0, 1] with the bandwidth times 3; categories: the point's
