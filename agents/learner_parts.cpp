@@ -2,6 +2,7 @@
 
 #include "agents/torch_mlp.hpp"
 #include "core/error.hpp"
+#include "optim/save_archive.hpp"
 
 namespace graybox::agents {
 
@@ -19,7 +20,7 @@ void save_parts(const LearnerParts& parts, std::int64_t actor_updates, const std
   }
   for (const auto& [name, tensor] : parts.tensors) root.write(name, tensor->detach());
   root.write("actor_updates", torch::tensor(static_cast<double>(actor_updates), torch::kFloat64));
-  root.save_to(path);
+  optim::save_archive(root, path);
 }
 
 void load_parts(const LearnerParts& parts, std::int64_t& actor_updates, const std::string& path,

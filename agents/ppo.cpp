@@ -14,6 +14,7 @@
 #include "optim/optimizer.hpp"
 #include "core/error.hpp"
 #include "core/normal.hpp"
+#include "optim/save_archive.hpp"
 
 namespace graybox::agents {
 namespace {
@@ -349,7 +350,7 @@ void PpoLearner::save(const std::string& path) const {
   root.write("critic", critic);
   root.write("log_std", m.log_std);
   root.write("optimizer", optimizer);
-  root.save_to(path);
+  optim::save_archive(root, path);
 }
 
 void PpoLearner::load(const std::string& path) {

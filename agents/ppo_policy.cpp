@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "core/error.hpp"
+#include "optim/save_archive.hpp"
 
 namespace graybox::agents {
 namespace {
@@ -83,9 +84,7 @@ void PpoPolicy::save(const std::string& path) const {
   archive.write("act_low", doubles(act_low_));
   archive.write("act_high", doubles(act_high_));
   archive.write("meta", text(meta_));
-  const std::string partial = path + ".partial";
-  archive.save_to(partial);
-  std::filesystem::rename(partial, path);
+  optim::save_archive(archive, path);
 }
 
 PpoPolicy PpoPolicy::load(const std::string& path) {

@@ -1,10 +1,9 @@
 #include "agents/replay_buffer.hpp"
 
-#include <cstdio>
-#include <filesystem>
 #include <fstream>
 
 #include "core/error.hpp"
+#include "core/files.hpp"
 
 namespace graybox::agents {
 namespace {
@@ -63,25 +62,19 @@ void ReplayBuffer::gather(const std::vector<std::int64_t>& indices, float* obs, 
 }
 
 void ReplayBuffer::save(const std::string& path) const {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    const std::int64_t header[6] = {kVersion, capacity_, size_, pos_, obs_dim_, act_dim_};
-    out.write(kMagic, sizeof kMagic);
-    out.write(reinterpret_cast<const char*>(header), sizeof header);
-    const auto write = [&](const std::vector<float>& v, int width) {
-      out.write(reinterpret_cast<const char*>(v.data()),
-                static_cast<std::streamsize>(sizeof(float) * static_cast<std::size_t>(size_) * width));
-    };
-    write(obs_, obs_dim_);
-    write(next_obs_, obs_dim_);
-    write(actions_, act_dim_);
-    write(rewards_, 1);
-    write(dones_, 1);
-    out.flush();
-    if (!out) throw core::UserError(path + ": cannot write the replay buffer (disk full?)");
-  }
-  std::filesystem::rename(tmp, path);
+  core::FileWriter out(path);
+  const std::int64_t header[6] = {kVersion, capacity_, size_, pos_, obs_dim_, act_dim_};
+  out.write(kMagic, sizeof kMagic);
+  out.write(header, sizeof header);
+  const auto write = [&](const std::vector<float>& v, int width) {
+    out.write(v.data(), sizeof(float) * static_cast<std::size_t>(size_) * static_cast<std::size_t>(width));
+  };
+  write(obs_, obs_dim_);
+  write(next_obs_, obs_dim_);
+  write(actions_, act_dim_);
+  write(rewards_, 1);
+  write(dones_, 1);
+  out.commit();
 }
 
 void ReplayBuffer::load(const std::string& path) {

@@ -10,6 +10,7 @@
 #include "core/error.hpp"
 #include "core/rng.hpp"
 #include "optim/optimizer.hpp"
+#include "optim/save_archive.hpp"
 
 namespace graybox::optim {
 namespace {
@@ -288,7 +289,7 @@ void SupervisedTrainer::save(const std::string& path) const {
   const std::string current = m.order_rng.state();
   root.write("epoch_rng", torch::tensor(std::vector<std::int64_t>(rng.begin(), rng.end())));
   root.write("order_rng", torch::tensor(std::vector<std::int64_t>(current.begin(), current.end())));
-  root.save_to(path);
+  save_archive(root, path);
 }
 
 void SupervisedTrainer::load(const std::string& path) {

@@ -281,6 +281,32 @@ TEST_F(Cli, AFullDiskStopsTheRunCleanlyAndAResumeContinues) {
   EXPECT_EQ(steps.back(), reached + 512);
 }
 
+// Issue 11 item 2: a checkpoint whose write fails is an exit-2 error naming the file and the
+// cause, never LibTorch's abort (exit 134 and a c10 trace before the fix), and it leaves no
+// partial checkpoint. The file-size limit (1 MB; dash counts 512-byte blocks) lets the store's
+// small writes through and stops the networks' archive (a few MB at hidden sizes of 512).
+TEST_F(Cli, AFailedCheckpointWriteIsExit2NeverAnAbort) {
+  write("tiny.yaml", kTinyConfig);
+  write("fit.yaml", "seed: 1\ndata:\n  name: teacher_student\n  teacher:\n    examples: 600\nmodel:\n  widths: [512, 512]\n"
+                    "train:\n  epochs: 1\n  batch_size: 32\n");
+  for (const std::string command : {"train tiny.yaml --set 'agent.hidden_sizes=[512,512]' --set eval.episodes=0 --out train_run",
+                                    "fit fit.yaml --out fit_run"}) {
+    const Result r = shell(dir_, "sh -c \"trap '' XFSZ; ulimit -f 2000; exec " + std::string(GRAYBOX_BIN) + " " + command +
+                                     " --quiet\"");
+    EXPECT_EQ(r.code, 2) << command << "\n" << r.output;
+    EXPECT_NE(r.output.find("_run/checkpoints/"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("File too large"), std::string::npos) << r.output;
+    EXPECT_EQ(r.output.find("frame #"), std::string::npos) << r.output;
+    EXPECT_EQ(r.output.find("internal error"), std::string::npos) << r.output;
+  }
+  for (const char* run_dir : {"/train_run", "/fit_run"}) {
+    for (const auto& entry : fs::recursive_directory_iterator(dir_ + run_dir + "/checkpoints")) {
+      const std::string name = entry.path().filename().string();
+      EXPECT_EQ(name.find(".tmp"), std::string::npos) << "left behind: " << entry.path();
+    }
+  }
+}
+
 // Issue 10: tune shows a progress line while a batch trains; Ctrl-C stops after the trials in
 // flight at their next budget unit, commits and prints the --resume command; a second Ctrl-C exits at once.
 TEST_F(Cli, TuneShowsProgressAndStopsOnCtrlC) {

@@ -2,7 +2,9 @@
 #include "core/files.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
+#include <csignal>
 #include <filesystem>
 
 #include "core/error.hpp"
@@ -23,6 +25,44 @@ TEST(Files, AFailedWriteNamesThePathAndTheCause) {
   } catch (const UserError& e) {
     EXPECT_NE(std::string(e.what()).find("/dev/full/x.tmp: cannot write: "), std::string::npos) << e.what();
   }
+}
+
+// Issue 11 item 2: a write that fails part-way (here on a file-size limit, EFBIG, as on a full
+// disk) throws naming the file and the cause, at once or, with deferred errors, at commit();
+// either way neither the file nor its temporary is left behind. In a child process, whose
+// limit does not reach the test runner.
+TEST(Files, AFileWriterReportsAFailedWriteAtCloseAndLeavesNoPartialFile) {
+  const std::string dir = temp_dir("writer");
+  for (const bool deferred : {false, true}) {
+    const std::string path = dir + (deferred ? "/deferred.bin" : "/at_once.bin");
+    const int code = exit_code_in_child([&] {
+      std::signal(SIGXFSZ, SIG_IGN);
+      const rlimit limit{4096, 4096};
+      if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) return 5;
+      const std::string block(1024, 'x');
+      try {
+        FileWriter file(path);
+        if (deferred) file.defer_errors();
+        for (int i = 0; i < 8; ++i) file.write(block.data(), block.size());
+        if (!deferred) return 3;  // the fifth block crosses the limit
+        file.commit();
+        return 4;
+      } catch (const UserError& e) {
+        return std::string(e.what()).find(path + ".tmp: cannot write: File too large") != std::string::npos ? 0 : 6;
+      }
+    });
+    EXPECT_EQ(code, 0) << (deferred ? "deferred" : "at once");
+    EXPECT_FALSE(fs::exists(path));
+    EXPECT_FALSE(fs::exists(path + ".tmp"));
+  }
+  // Within the limit the same writer commits the whole file.
+  const std::string path = dir + "/small.bin";
+  FileWriter file(path);
+  file.write("abc", 3);
+  EXPECT_FALSE(fs::exists(path)) << "visible before commit";
+  file.commit();
+  EXPECT_EQ(read_file(path), "abc");
+  EXPECT_FALSE(fs::exists(path + ".tmp"));
 }
 
 // Issue 11 item 4: a second holder of a directory's lock is refused, naming the holder's pid.
