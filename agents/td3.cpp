@@ -31,6 +31,8 @@ Td3Agent::Td3Agent(const AgentShape& shape, const OffPolicyConfig& config, std::
   auto& m = *impl_;
   m.obs_dim = shape.obs_dim;
   m.act_dim = shape.act_dim;
+  m.obs_f.resize(static_cast<std::size_t>(shape.obs_dim));  // the acting copy's scratch rows
+  m.out_f.resize(static_cast<std::size_t>(shape.act_dim));
   at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(core::derive_seed(seed, core::Stream::kInit));
   m.actor = relu_mlp(shape.obs_dim, config.hidden_sizes, shape.act_dim, generator);
   m.qf1 = relu_mlp(shape.obs_dim + shape.act_dim, config.hidden_sizes, 1, generator);
@@ -92,8 +94,6 @@ void Td3Agent::act_deterministic(const double* obs, int n, double* actions) {
     m.acting.set_layers(linear_layers(*m.actor), MlpActivation::kRelu);
     acting_copy_stale_ = false;
   }
-  m.obs_f.resize(static_cast<std::size_t>(m.obs_dim));
-  m.out_f.resize(static_cast<std::size_t>(m.act_dim));
   for (int e = 0; e < n; ++e) {
     const double* o = obs + static_cast<std::size_t>(e) * m.obs_dim;
     for (int j = 0; j < m.obs_dim; ++j) m.obs_f[j] = static_cast<float>(o[j]);
