@@ -1,11 +1,13 @@
 #include "controllers/study_worker.hpp"
 
 #include <atomic>
+#include <cmath>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <filesystem>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 
 #include "controllers/tune_runner.hpp"
@@ -17,68 +19,172 @@ namespace fs = std::filesystem;
 
 namespace graybox::controllers {
 
+namespace {
+
+// A loss in a log entry: JSON has no infinity (a crashed trial reports +inf).
+nlohmann::json encode_loss(double loss) {
+  if (std::isfinite(loss)) return loss;
+  return std::isnan(loss) ? "nan" : loss > 0 ? "inf" : "-inf";
+}
+double decode_loss(const nlohmann::json& loss) {
+  if (loss.is_number()) return loss.get<double>();
+  const std::string text = loss.get<std::string>();
+  return text == "nan" ? std::nan("") : text == "inf" ? HUGE_VAL : -HUGE_VAL;
+}
+
+Job job_of(const nlohmann::json& entry) {
+  return Job{entry.at("trial").get<int>(), values_from_json(entry.at("config")), entry.at("budget").get<std::int64_t>()};
+}
+
+}  // namespace
+
+// The log's entries: {"result": {trial, budget, config, loss}} (on_result), {"job": {trial,
+// budget, config}} (a suggestion that started a job) and {"done": true} (the first suggestion
+// that found nothing left to start). A wait is not logged: it changes no controller's state.
+class StudyWorker::Replay final : public core::WorkQueue::Decider {
+ public:
+  explicit Replay(ControllerMaker make) : make_(std::move(make)) {}
+
+  std::int64_t applied() const override { return applied_; }
+  void start(const std::string& first_state) override {
+    controller_ = make_();
+    controller_->load_state(nlohmann::json::parse(first_state));
+    applied_ = 0;
+    done_ = false;
+  }
+  void apply(const std::string& entry) override {
+    const nlohmann::json e = nlohmann::json::parse(entry);
+    if (e.contains("result")) {
+      controller_->on_result(job_of(e.at("result")), decode_loss(e.at("result").at("loss")));
+      done_ = false;
+    } else {
+      const Suggestion s = controller_->suggest();
+      const bool same = e.contains("job") ? s.kind == Suggestion::Kind::kJob && s.job.trial == e.at("job").at("trial").get<int>() &&
+                                                s.job.budget == e.at("job").at("budget").get<std::int64_t>() &&
+                                                values_to_json(s.job.config) == e.at("job").at("config")
+                                          : e.contains("done") && s.kind == Suggestion::Kind::kDone;
+      if (!same) {
+        throw std::runtime_error("decision " + std::to_string(applied_ + 1) + " of the study's log is " + entry +
+                                 ", but this worker's controller decides " + entry_of(s) +
+                                 " (workers of one study need the same config, seed and graybox)");
+      }
+      done_ = s.kind == Suggestion::Kind::kDone;
+    }
+    ++applied_;
+  }
+  std::string react(const core::WorkQueue::Job& job, const core::WorkQueue::Result& result) override {
+    const nlohmann::json r = {{"trial", job.trial}, {"budget", job.budget}, {"config", nlohmann::json::parse(job.config)},
+                              {"loss", encode_loss(result.loss)}};
+    controller_->on_result(job_of(r), result.loss);
+    ++applied_;
+    done_ = false;
+    return nlohmann::json{{"result", r}}.dump();
+  }
+  std::string suggest(std::optional<core::WorkQueue::NewJob>& queue, bool& done) override {
+    const Suggestion s = controller_->suggest();
+    if (s.kind == Suggestion::Kind::kWait || (s.kind == Suggestion::Kind::kDone && done_)) {
+      done = s.kind == Suggestion::Kind::kDone;
+      return "";
+    }
+    if (s.kind == Suggestion::Kind::kJob) queue = core::WorkQueue::NewJob{s.job.trial, s.job.budget, values_to_json(s.job.config).dump()};
+    done = done_ = s.kind == Suggestion::Kind::kDone;
+    ++applied_;
+    return entry_of(s);
+  }
+  void forget() override {
+    controller_.reset();
+    applied_ = 0;
+    done_ = false;
+  }
+
+ private:
+  static std::string entry_of(const Suggestion& s) {
+    if (s.kind == Suggestion::Kind::kWait) return "a wait";
+    if (s.kind == Suggestion::Kind::kDone) return nlohmann::json{{"done", true}}.dump();
+    return nlohmann::json{{"job", {{"trial", s.job.trial}, {"budget", s.job.budget}, {"config", values_to_json(s.job.config)}}}}.dump();
+  }
+
+  ControllerMaker make_;
+  std::unique_ptr<Controller> controller_;
+  std::int64_t applied_ = 0;
+  bool done_ = false;  // the last entry applied is a done
+};
+
 StudyWorker::StudyWorker(const core::SearchSpace& space, const core::TrialFactory& factory, ControllerMaker make_controller,
                          core::WorkQueue& queue, QueueOpener open_heartbeat_queue, std::string dir, std::uint64_t seed,
                          std::int64_t max_units, WorkerOptions options)
     : space_(space),
       factory_(factory),
-      make_controller_(std::move(make_controller)),
       queue_(queue),
       open_heartbeat_queue_(std::move(open_heartbeat_queue)),
+      replay_(std::make_unique<Replay>(std::move(make_controller))),
       dir_(std::move(dir)),
       seed_(seed),
       max_units_(max_units),
       options_(std::move(options)) {}
 
-Suggestion::Kind StudyWorker::decide() {
-  Suggestion::Kind kind = Suggestion::Kind::kWait;
-  queue_.decide([&](const std::string& state, std::optional<core::WorkQueue::NewJob>& queue) {
-    auto controller = make_controller_();
-    controller->load_state(nlohmann::json::parse(state));
-    const Suggestion s = controller->suggest();
-    kind = s.kind;
-    if (s.kind == Suggestion::Kind::kJob) queue = core::WorkQueue::NewJob{s.job.trial, s.job.budget, values_to_json(s.job.config).dump()};
-    return controller->state().dump();
-  });
-  return kind;
-}
+StudyWorker::~StudyWorker() = default;
 
 int StudyWorker::run(const std::function<bool()>& stop) {
   auto idle_since = core::Clock::now();
-  while (!(stop && stop()) && (options_.max_trials <= 0 || committed_ < options_.max_trials)) {
-    if (const auto job = queue_.claim(options_.name, options_.lease_seconds)) {
-      work(*job, stop);
+  std::optional<Finished> finished;
+  for (;;) {
+    // Counting the result in hand as committed; a refusal only means one more turn.
+    const int counted = committed_ + (finished ? 1 : 0);
+    const bool more = !(stop && stop()) && (options_.max_trials <= 0 || counted < options_.max_trials);
+    if (!more && !finished) break;
+    const core::WorkQueue::Turn turn = queue_.turn(finished, more, options_.name, options_.lease_seconds, *replay_);
+    if (finished) account(*finished, turn.accepted);
+    finished.reset();
+    if (turn.next) {
+      finished = work(*turn.next, stop);
       idle_since = core::Clock::now();
       continue;
     }
-    const Suggestion::Kind kind = decide();
-    if (kind == Suggestion::Kind::kJob) continue;
+    if (!more) continue;
     // Done: leave once no job is left that a dead worker's expired lease could hand back.
-    const core::WorkQueue::Counts counts = queue_.counts();
-    if (kind == Suggestion::Kind::kDone && counts.running == 0 && counts.queued == 0) break;
+    if (turn.done) {
+      const core::WorkQueue::Counts counts = queue_.counts();
+      if (counts.running == 0 && counts.queued == 0) break;
+    }
     if (options_.idle_exit > 0 && core::seconds_since(idle_since) > options_.idle_exit) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   return committed_;
 }
 
-void StudyWorker::work(const core::WorkQueue::Job& job, const std::function<bool()>& stop) {
+void StudyWorker::account(const Finished& finished, bool accepted) {
+  const auto& [job, row] = finished;
+  if (accepted) {
+    ++committed_;
+  } else {
+    ++refused_;
+    if (!row.checkpoint.empty()) fs::remove_all(dir_ + "/" + row.checkpoint);  // no committed job names it
+  }
+  if (!options_.quiet) {
+    std::fprintf(stderr, "%s: trial %4lld budget %6lld attempt %d  %s %-12.6g %s\n", options_.name.c_str(),
+                 static_cast<long long>(job.trial), static_cast<long long>(job.budget), job.attempt, factory_.metric().c_str(),
+                 row.score, accepted ? row.status.c_str() : "refused (the job was taken over)");
+  }
+}
+
+std::optional<StudyWorker::Finished> StudyWorker::work(const core::WorkQueue::Job& job, const std::function<bool()>& stop) {
   const auto started = core::Clock::now();
   Job as_job{static_cast<int>(job.trial), values_from_json(nlohmann::json::parse(job.config)), job.budget};
 
-  // The lease, renewed from a connection of its own while the job trains.
+  // The lease, renewed on the heartbeat connection while the job trains.
   std::atomic<bool> lost{false};
   std::mutex mutex;
   std::condition_variable wake;
   bool finished = false;
   std::thread heartbeat([&] {
     try {
-      auto queue = open_heartbeat_queue_();
       std::unique_lock<std::mutex> lock(mutex);
       const auto period = std::chrono::duration<double>(options_.lease_seconds / 3.0);
       while (!wake.wait_for(lock, period, [&] { return finished; })) {
         lock.unlock();
-        const bool held = queue->renew(job, options_.lease_seconds);
+        if (!heartbeat_queue_) heartbeat_queue_ = open_heartbeat_queue_();
+        const bool held = heartbeat_queue_->renew(job, options_.lease_seconds);
         lock.lock();
         if (!held) {
           lost = true;
@@ -88,6 +194,7 @@ void StudyWorker::work(const core::WorkQueue::Job& job, const std::function<bool
     } catch (const std::exception& e) {
       // The store is gone for longer than the reconnection allows: the lease cannot be held.
       if (!options_.quiet) std::fprintf(stderr, "%s: cannot renew the lease: %s\n", options_.name.c_str(), e.what());
+      heartbeat_queue_.reset();
       lost = true;
     }
   });
@@ -104,8 +211,7 @@ void StudyWorker::work(const core::WorkQueue::Job& job, const std::function<bool
   try {
     const std::uint64_t seed = core::derive_seed(seed_, core::Stream::kTrial, static_cast<std::uint64_t>(job.trial));
     trainable = factory_.make(space_.overrides(as_job.config), seed, max_units_);
-    const std::string from = queue_.checkpoint_of(job.trial);
-    if (!from.empty()) trainable->load(dir_ + "/" + from);
+    if (!job.checkpoint.empty()) trainable->load(dir_ + "/" + job.checkpoint);
     start = trainable->steps_done();
     train_and_score(*trainable, factory_, job.budget, [&] { return lost.load() || (stop && stop()); }, curve, result);
     if (result.status != kStopped) {
@@ -131,29 +237,15 @@ void StudyWorker::work(const core::WorkQueue::Job& job, const std::function<bool
     if (!options_.quiet) std::fprintf(stderr, "%s: job %lld of trial %lld %s\n", options_.name.c_str(),
                                       static_cast<long long>(job.id), static_cast<long long>(job.trial),
                                       lost ? "lost its lease" : "stopped");
-    if (!lost) return;
+    if (!lost) {
+      queue_.release(job);
+      return std::nullopt;
+    }
   }
   if (trainable) result.steps = std::max<std::int64_t>(0, trainable->steps_done() - start);
   result.seconds = core::seconds_since(started);
-  const core::WorkQueue::Result row{result.loss, result.score, result.status, result.steps, result.seconds,
-                                    result.status == kStopped ? "" : relative};
-  const bool accepted = queue_.finish(job, row, options_.name, [&](const std::string& state) {
-    auto controller = make_controller_();
-    controller->load_state(nlohmann::json::parse(state));
-    controller->on_result(as_job, result.loss);
-    return controller->state().dump();
-  });
-  if (accepted) {
-    ++committed_;
-  } else {
-    ++refused_;
-    fs::remove_all(dir_ + "/" + relative);  // no committed job names it
-  }
-  if (!options_.quiet) {
-    std::fprintf(stderr, "%s: trial %4lld budget %6lld attempt %d  %s %-12.6g %s\n", options_.name.c_str(),
-                 static_cast<long long>(job.trial), static_cast<long long>(job.budget), job.attempt, factory_.metric().c_str(),
-                 result.score, accepted ? result.status.c_str() : "refused (the job was taken over)");
-  }
+  return Finished{job, {result.loss, result.score, result.status, result.steps, result.seconds,
+                        result.status == kStopped ? "" : relative}};
 }
 
 }  // namespace graybox::controllers

@@ -1,18 +1,23 @@
 // StudyWorker: the loop of `graybox worker` (and of `graybox tune --storage`) over a study that
-// processes on many machines share through a core::WorkQueue. Each turn it claims the oldest
-// runnable job; with none, it asks the controller for one (under the study's lock: the
-// controller's state lives in the store, never in a worker). It trains the job from the trial's
-// last committed checkpoint, renewing its lease from a second connection every third of the
-// lease, writes the new checkpoint into a folder of its own (trials/<id>/job<j>-a<attempt>:
-// a stale worker never overwrites the checkpoint of the attempt that took over), and commits
-// the result with the controller's reaction. A worker that lost its lease stops training; its
-// late result is refused.
+// processes on many machines share through a core::WorkQueue. The controller lives in memory,
+// brought up to the study's log of decisions at each turn (every decision a worker applies from
+// the log is recomputed and must agree with it: a worker whose controller would decide otherwise
+// stops with an error). Each turn is one transaction: the previous job's result with the
+// controller's reaction, and the next job claimed, or suggested by the controller and claimed.
+// The worker trains the job from the trial's last committed checkpoint, renewing its lease on a
+// second connection (opened at the first renewal, kept for the worker's life) every third of
+// the lease, and writes the new checkpoint into a folder of its own
+// (trials/<id>/job<j>-a<attempt>: a stale worker never overwrites the checkpoint of the attempt
+// that took over). A worker that lost its lease stops training; its late result is refused. A
+// worker told to stop gives its job back to the queue.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "controllers/controller.hpp"
 #include "core/trial_factory.hpp"
@@ -43,17 +48,22 @@ class StudyWorker {
   // of results this worker committed.
   int run(const std::function<bool()>& stop = {});
   int refused() const { return refused_; }
+  ~StudyWorker();
 
  private:
-  // Asks the controller for a job; returns its answer's kind.
-  Suggestion::Kind decide();
-  void work(const core::WorkQueue::Job& job, const std::function<bool()>& stop);
+  using Finished = std::pair<core::WorkQueue::Job, core::WorkQueue::Result>;
+  // Trains `job`; none if it stopped (then it is given back).
+  std::optional<Finished> work(const core::WorkQueue::Job& job, const std::function<bool()>& stop);
+  // Counts and reports the committed or refused result of the turn that took `finished`.
+  void account(const Finished& finished, bool accepted);
 
   const core::SearchSpace& space_;
   const core::TrialFactory& factory_;
-  ControllerMaker make_controller_;
   core::WorkQueue& queue_;
   QueueOpener open_heartbeat_queue_;
+  std::unique_ptr<core::WorkQueue> heartbeat_queue_;
+  class Replay;  // the controller, replaying the study's log
+  std::unique_ptr<Replay> replay_;
   std::string dir_;
   std::uint64_t seed_;
   std::int64_t max_units_;

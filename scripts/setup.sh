@@ -16,6 +16,7 @@ PACKAGES=(
   dataset-fashion-mnist   # Fashion-MNIST (graybox fit configs, tests)
   python3-sklearn         # digits, iris, wine, breast cancer CSVs (graybox fit, tests)
   python3-matplotlib      # graybox report's pictures (tools/report.py, tools/bench_report.py)
+  python3-optuna python3-psycopg2   # bench/tpe_vs_optuna.py, bench/store_vs_optuna.py (Optuna 3.1 side by side)
   chromium                # the report test renders index.html headless (tests/apps/test_cli_bench.cpp)
   libegl-dev libegl-mesa0 libgl1-mesa-dri ffmpeg   # offscreen rendering (graybox eval --video)
   libpqxx-dev pkg-config postgresql   # the PostgreSQL store (store/); its tests start a throwaway server

@@ -39,6 +39,13 @@ const char* const kMigrations[] = {
     " score DOUBLE PRECISION, status TEXT, steps BIGINT, seconds DOUBLE PRECISION, checkpoint TEXT, committed BIGINT);"
     "CREATE INDEX graybox_jobs_runnable ON graybox_jobs(study, state, id);"
     "CREATE SEQUENCE graybox_commit_order;",
+    // 3: the controller's decisions as an append-only log after its first state (which
+    // graybox_studies.controller keeps: a v2 study's whole state is the first state of an empty
+    // log); the claim's index holds only the jobs not done, and a trial's last checkpoint has one.
+    "CREATE TABLE graybox_decisions (study TEXT NOT NULL, seq BIGINT NOT NULL, decision TEXT NOT NULL, PRIMARY KEY (study, seq));"
+    "DROP INDEX graybox_jobs_runnable;"
+    "CREATE INDEX graybox_jobs_open ON graybox_jobs(study, id) WHERE state <> 'done';"
+    "CREATE INDEX graybox_jobs_last_checkpoint ON graybox_jobs(study, trial, committed) WHERE state = 'done';",
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == PostgresStore::kSchemaVersion);
 
@@ -59,6 +66,43 @@ const char* const kStatements[][2] = {
     {"state",
      "INSERT INTO graybox_state_log (study, key, seq, entry) VALUES ($1, $2,"
      " (SELECT COALESCE(MAX(seq), 0) + 1 FROM graybox_state_log WHERE study = $1 AND key = $2), $3)"},
+    // The work queue's (store/postgres_work_queue.cpp): a worker's turn is a few of these.
+    {"finish",
+     "WITH done AS (UPDATE graybox_jobs SET state = 'done', loss = $3, score = $4, status = $5, steps = $6, seconds = $7,"
+     " checkpoint = $8, committed = nextval('graybox_commit_order') WHERE id = $1 AND attempt = $2 AND state = 'running'"
+     " RETURNING study, trial, budget, config),"
+     " score AS (INSERT INTO graybox_metrics (study, trial, step, name, value, wall) SELECT done.study, done.trial, done.budget,"
+     " v.name, v.value, $9::DOUBLE PRECISION FROM done CROSS JOIN (VALUES (1, 'tune/score', $4::DOUBLE PRECISION),"
+     " (2, 'tune/loss', $3::DOUBLE PRECISION)) v(o, name, value) ORDER BY v.o),"
+     " trial_row AS (INSERT INTO graybox_trials (study, trial, config, budget, loss, score, status, wall)"
+     " SELECT study, trial, config, budget, $3::DOUBLE PRECISION, $4::DOUBLE PRECISION, $5::TEXT, $9::DOUBLE PRECISION FROM done"
+     " ON CONFLICT (study, trial) DO UPDATE SET"
+     " config = EXCLUDED.config, budget = EXCLUDED.budget, loss = EXCLUDED.loss, score = EXCLUDED.score,"
+     " status = EXCLUDED.status, wall = EXCLUDED.wall)"
+     " SELECT COUNT(*) FROM done"},
+    {"committed_by", "SELECT state = 'done' AND attempt = $2 FROM graybox_jobs WHERE id = $1"},
+    {"lock", "SELECT CASE WHEN $2::BOOLEAN THEN controller ELSE '' END FROM graybox_studies WHERE study = $1 FOR UPDATE"},
+    {"log_after", "SELECT decision FROM graybox_decisions WHERE study = $1 AND seq > $2 ORDER BY seq"},
+    {"claim",
+     "UPDATE graybox_jobs SET state = 'running', attempt = attempt + 1, worker = $2,"
+     " lease_until = clock_timestamp() + make_interval(secs => $3)"
+     " WHERE id = (SELECT id FROM graybox_jobs WHERE study = $1 AND state <> 'done' AND (state = 'queued' OR"
+     " lease_until < clock_timestamp() OR worker = $2) ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)"
+     " RETURNING id, trial, budget, attempt, config, COALESCE((SELECT d.checkpoint FROM graybox_jobs d WHERE d.study = $1"
+     " AND d.trial = graybox_jobs.trial AND d.state = 'done' ORDER BY d.committed DESC LIMIT 1), '')"},
+    {"decide",
+     "WITH log AS (INSERT INTO graybox_decisions (study, seq, decision)"
+     " SELECT $1::TEXT, $2::BIGINT + u.o - 1, u.d FROM unnest($3::TEXT[]) WITH ORDINALITY AS u(d, o))"
+     " INSERT INTO graybox_jobs (study, trial, budget, config, state, attempt, worker, lease_until)"
+     " SELECT $1::TEXT, $5::BIGINT, $6::BIGINT, $7::TEXT, 'running', 1, $8::TEXT,"
+     " clock_timestamp() + make_interval(secs => $9::DOUBLE PRECISION) WHERE $4::BOOLEAN"
+     " RETURNING id, trial, budget, attempt, config, COALESCE((SELECT d.checkpoint FROM graybox_jobs d WHERE d.study = $1"
+     " AND d.trial = graybox_jobs.trial AND d.state = 'done' ORDER BY d.committed DESC LIMIT 1), '')"},
+    {"renew",
+     "UPDATE graybox_jobs SET lease_until = clock_timestamp() + make_interval(secs => $3)"
+     " WHERE id = $1 AND attempt = $2 AND state = 'running' RETURNING id"},
+    {"release",
+     "UPDATE graybox_jobs SET state = 'queued', worker = NULL, lease_until = NULL WHERE id = $1 AND attempt = $2 AND state = 'running'"},
 };
 
 // PostgreSQL has NaN, but the stores agree: a missing value is NULL and reads back as NaN.
@@ -100,6 +144,11 @@ PostgresStore::PostgresStore(const std::string& uri, const std::string& study, d
 
 PostgresStore::~PostgresStore() { commit_quietly(); }
 
+const char* PostgresStore::migration(int version) {
+  if (version < 1 || version > kSchemaVersion) throw std::out_of_range("no schema version " + std::to_string(version));
+  return kMigrations[version - 1];
+}
+
 void PostgresStore::transact(const std::function<void(pqxx::transaction_base&)>& body) const {
   // Until the first connection succeeds, only a few seconds: a wrong server, database or user
   // is said at once, a server that is starting up is waited for.
@@ -113,6 +162,10 @@ void PostgresStore::transact(const std::function<void(pqxx::transaction_base&)>&
       pqxx::work tx(connection_->pq);
       body(tx);
       tx.commit();
+      if (lose_next_ack_) {
+        lose_next_ack_ = false;
+        throw pqxx::in_doubt_error("the connection was lost during COMMIT (lose_next_commit_ack)");
+      }
       return;
     } catch (const pqxx::broken_connection& e) {
       lost = e.what();

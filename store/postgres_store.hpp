@@ -6,8 +6,8 @@
 // A lost connection (the server restarted, a network blip) is retried: each call reconnects
 // and runs its transaction again until `reconnect_seconds` have passed (5 s for the first
 // connection), then fails with a UserError naming the server. A transaction either commits whole or not at all, so a retry
-// writes nothing twice (a commit whose outcome the connection lost is refused by the duplicate
-// check if it had landed).
+// writes nothing twice (a work-queue turn whose COMMIT landed but whose acknowledgment was lost
+// finds its result committed when it runs again; see core/work_queue.hpp).
 #pragma once
 
 #include <cstdint>
@@ -27,7 +27,9 @@ namespace graybox::store {
 
 class PostgresStore final : public core::Store, public core::WorkQueue {
  public:
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
+  // The statements that bring the schema from version - 1 to `version` (1 ... kSchemaVersion).
+  static const char* migration(int version);
 
   // `uri`: a libpq connection URI (postgresql://user@host:port/db).
   PostgresStore(const std::string& uri, const std::string& study, double reconnect_seconds = 60.0);
@@ -46,15 +48,18 @@ class PostgresStore final : public core::Store, public core::WorkQueue {
   // The work queue (store/postgres_work_queue.cpp).
   bool create_study(const std::string& dir, const std::string& controller_state) override;
   std::string study_dir() override;
-  std::optional<Job> claim(const std::string& worker, double lease_seconds) override;
+  Turn turn(const std::optional<std::pair<Job, Result>>& finished, bool claim, const std::string& worker, double lease_seconds,
+            Decider& decider) override;
   bool renew(const Job& job, double lease_seconds) override;
-  void decide(const Decision& decide) override;
-  bool finish(const Job& job, const Result& result, const std::string& worker,
-              const std::function<std::string(const std::string& state)>& react) override;
-  std::string checkpoint_of(std::int64_t trial) override;
+  void release(const Job& job) override;
   Counts counts() override;
   std::vector<std::pair<Job, Result>> results() override;
   std::string controller_state() override;
+  std::vector<std::string> decisions() override;
+
+  // For tests: the next transaction commits, then reports a lost connection, as when the
+  // server's acknowledgment of a COMMIT is lost with the connection.
+  void lose_next_commit_ack() { lose_next_ack_ = true; }
 
   // Runs `body` in one transaction, reconnecting and running it again after a lost connection
   // (see above); for the worker's claims and leases, which need more than the Store calls.
@@ -68,6 +73,7 @@ class PostgresStore final : public core::Store, public core::WorkQueue {
   struct Connection;  // the libpqxx connection, with this store's prepared statements
   mutable std::unique_ptr<Connection> connection_;
   mutable bool connected_ = false;  // a connection succeeded once
+  mutable bool lose_next_ack_ = false;
 };
 
 }  // namespace graybox::store

@@ -1,23 +1,87 @@
 // PostgresStore's work queue (core/work_queue.hpp): claims with FOR UPDATE SKIP LOCKED, leases
-// on the server's clock, results committed only with the attempt that holds the job.
+// on the server's clock, results committed only with the attempt that holds the job, and the
+// controller's decisions appended to graybox_decisions under the study's row lock. A worker's
+// turn is one transaction of a few prepared statements (store/postgres_store.cpp): finish (the
+// job's row, score and trial in one statement), claim, and, when the controller is asked, lock,
+// log_after and decide (the log's new entries and the job it queues in one statement).
 #include <pqxx/pqxx>
 
 #include <chrono>
 #include <cmath>
+#include <stdexcept>
 
 #include "store/postgres_store.hpp"
 
 namespace graybox::store {
 namespace {
 
+using Job = core::WorkQueue::Job;
+using Result = core::WorkQueue::Result;
+
 std::optional<double> number(double v) { return std::isfinite(v) ? std::optional<double>(v) : std::nullopt; }
 double number(const pqxx::field& f) { return f.is_null() ? std::nan("") : f.as<double>(); }
 
-// The study's row, locked until the transaction ends: decisions take turns.
-std::string locked_controller(pqxx::transaction_base& tx, const std::string& study) {
-  const pqxx::result r = tx.exec_params("SELECT controller FROM graybox_studies WHERE study = $1 FOR UPDATE", study);
-  if (r.empty()) throw std::runtime_error("no study '" + study + "' in the store");
-  return r[0][0].as<std::string>();
+double wall_now() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
+
+// A PostgreSQL array literal of `items` ({"a","b"}), for a TEXT[] parameter.
+std::string text_array(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += ',';
+    out += '"';
+    for (const char c : items[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+// The job a claim or decide statement returned (id, trial, budget, attempt, config, checkpoint).
+std::optional<Job> claimed(const pqxx::result& r) {
+  if (r.empty()) return std::nullopt;
+  return Job{r[0][0].as<std::int64_t>(), r[0][1].as<std::int64_t>(), r[0][2].as<std::int64_t>(), r[0][3].as<int>(),
+             r[0][4].as<std::string>(), r[0][5].as<std::string>()};
+}
+
+enum class Commit { kNow, kEarlier, kRefused };
+
+// Commits `result` if `job`'s attempt holds the job. Zero rows changed is a refusal unless the
+// job is done with this very attempt: then an earlier run of this turn committed it and only
+// the acknowledgment was lost with the connection.
+Commit commit_result(pqxx::transaction_base& tx, const std::string& study, const Job& job, const Result& result,
+                     const std::string& worker) {
+  const double wall = wall_now();
+  if (tx.exec_prepared("finish", job.id, job.attempt, number(result.loss), number(result.score), result.status, result.steps,
+                       result.seconds, result.checkpoint, wall)[0][0]
+          .as<std::int64_t>() > 0) {
+    return Commit::kNow;
+  }
+  const pqxx::result r = tx.exec_prepared("committed_by", job.id, job.attempt);
+  if (!r.empty() && r[0][0].as<bool>()) return Commit::kEarlier;
+  tx.exec_prepared("event", study, job.trial, job.budget, "refused_result",
+                   "job " + std::to_string(job.id) + " attempt " + std::to_string(job.attempt) + " of " + worker, wall);
+  return Commit::kRefused;
+}
+
+// Brings a decider that starts afresh up to the log, outside the study's lock: the log is read
+// in a transaction of its own and applied after it (applying may take long: a model-based
+// controller recomputes its suggestions), so the turn's locked transaction applies only what
+// came since. Entries are appended under the lock and committed in order, so any snapshot
+// holds a prefix of the log.
+void catch_up(const PostgresStore& store, core::WorkQueue::Decider& decider) {
+  std::string first;
+  std::vector<std::string> entries;
+  store.transact([&](pqxx::transaction_base& tx) {
+    const pqxx::result r = tx.exec_prepared("lock", store.study(), true);
+    if (r.empty()) throw std::runtime_error("no study '" + store.study() + "' in the store");
+    first = r[0][0].as<std::string>();
+    entries.clear();
+    for (const auto& row : tx.exec_prepared("log_after", store.study(), 0)) entries.push_back(row[0].as<std::string>());
+  });
+  decider.start(first);
+  for (const auto& entry : entries) decider.apply(entry);
 }
 
 }  // namespace
@@ -42,83 +106,69 @@ std::string PostgresStore::study_dir() {
   return dir;
 }
 
-std::optional<core::WorkQueue::Job> PostgresStore::claim(const std::string& worker, double lease_seconds) {
-  std::optional<Job> job;
-  transact([&](pqxx::transaction_base& tx) {
-    job.reset();
-    const pqxx::result r = tx.exec_params(
-        "UPDATE graybox_jobs SET state = 'running', attempt = attempt + 1, worker = $2,"
-        " lease_until = clock_timestamp() + make_interval(secs => $3)"
-        " WHERE id = (SELECT id FROM graybox_jobs WHERE study = $1 AND (state = 'queued' OR"
-        " (state = 'running' AND lease_until < clock_timestamp())) ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)"
-        " RETURNING id, trial, budget, attempt, config",
-        study(), worker, lease_seconds);
-    if (r.empty()) return;
-    job = Job{r[0][0].as<std::int64_t>(), r[0][1].as<std::int64_t>(), r[0][2].as<std::int64_t>(), r[0][3].as<int>(),
-              r[0][4].as<std::string>()};
-  });
-  return job;
+core::WorkQueue::Turn PostgresStore::turn(const std::optional<std::pair<Job, Result>>& finished, bool claim,
+                                          const std::string& worker, double lease_seconds, Decider& decider) {
+  Turn turn;
+  try {
+    // A decider started by the catch-up needs no first state; one forgotten by a lost turn does.
+    bool started = decider.applied() > 0;
+    if (!started) catch_up(*this, decider);
+    started = true;
+    bool again = false;
+    transact([&](pqxx::transaction_base& tx) {
+      // A second run follows a lost connection: what the first applied may not have committed.
+      if (again) {
+        decider.forget();
+        started = false;
+      }
+      again = true;
+      turn = Turn();
+      const Commit commit = finished ? commit_result(tx, study(), finished->first, finished->second, worker) : Commit::kRefused;
+      turn.accepted = commit != Commit::kRefused;
+      // A job running under this worker's name is one that a turn whose acknowledgment was lost
+      // claimed: this worker holds one job at a time, so it takes that one again.
+      if (claim) turn.next = claimed(tx.exec_prepared("claim", study(), worker, lease_seconds));
+      const bool react = commit == Commit::kNow, ask = claim && !turn.next;
+      if (!react && !ask) return;
+
+      const pqxx::result locked = tx.exec_prepared("lock", study(), !started);
+      if (locked.empty()) throw std::runtime_error("no study '" + study() + "' in the store");
+      if (!started) decider.start(locked[0][0].as<std::string>());
+      started = true;
+      for (const auto& row : tx.exec_prepared("log_after", study(), decider.applied())) decider.apply(row[0].as<std::string>());
+      const std::int64_t first = decider.applied() + 1;
+      std::vector<std::string> entries;
+      if (react) entries.push_back(decider.react(finished->first, finished->second));
+      std::optional<NewJob> queue;
+      if (ask) {
+        std::string entry = decider.suggest(queue, turn.done);
+        if (!entry.empty()) entries.push_back(std::move(entry));
+      }
+      if (decider.applied() != first - 1 + static_cast<std::int64_t>(entries.size())) {
+        throw std::logic_error("the decider applied " + std::to_string(decider.applied() - first + 1) + " entries but returned " +
+                               std::to_string(entries.size()));
+      }
+      if (entries.empty() && !queue) return;
+      const NewJob job = queue.value_or(NewJob{});
+      const std::optional<Job> queued = claimed(tx.exec_prepared("decide", study(), first, text_array(entries), queue.has_value(),
+                                                                 job.trial, job.budget, job.config, worker, lease_seconds));
+      if (queue) turn.next = queued;
+    });
+  } catch (...) {
+    decider.forget();
+    throw;
+  }
+  return turn;
 }
 
 bool PostgresStore::renew(const Job& job, double lease_seconds) {
   bool held = false;
-  transact([&](pqxx::transaction_base& tx) {
-    held = !tx.exec_params("UPDATE graybox_jobs SET lease_until = clock_timestamp() + make_interval(secs => $3)"
-                           " WHERE id = $1 AND attempt = $2 AND state = 'running' RETURNING id",
-                           job.id, job.attempt, lease_seconds)
-                .empty();
-  });
+  transact([&](pqxx::transaction_base& tx) { held = !tx.exec_prepared("renew", job.id, job.attempt, lease_seconds).empty(); });
   return held;
 }
 
-void PostgresStore::decide(const Decision& decide) {
-  transact([&](pqxx::transaction_base& tx) {
-    std::optional<NewJob> queue;
-    const std::string state = decide(locked_controller(tx, study()), queue);
-    tx.exec_params("UPDATE graybox_studies SET controller = $2 WHERE study = $1", study(), state);
-    if (queue) {
-      tx.exec_params("INSERT INTO graybox_jobs (study, trial, budget, config) VALUES ($1, $2, $3, $4)", study(), queue->trial,
-                     queue->budget, queue->config);
-    }
-  });
-}
-
-bool PostgresStore::finish(const Job& job, const Result& result, const std::string& worker,
-                           const std::function<std::string(const std::string& state)>& react) {
-  bool accepted = false;
-  transact([&](pqxx::transaction_base& tx) {
-    accepted = !tx.exec_params(
-                      "UPDATE graybox_jobs SET state = 'done', loss = $3, score = $4, status = $5, steps = $6, seconds = $7,"
-                      " checkpoint = $8, committed = nextval('graybox_commit_order')"
-                      " WHERE id = $1 AND attempt = $2 AND state = 'running' RETURNING id",
-                      job.id, job.attempt, number(result.loss), number(result.score), result.status, result.steps,
-                      result.seconds, result.checkpoint)
-                    .empty();
-    const double wall = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-    if (!accepted) {
-      tx.exec_prepared("event", study(), job.trial, job.budget, "refused_result",
-                       "job " + std::to_string(job.id) + " attempt " + std::to_string(job.attempt) + " of " + worker, wall);
-      return;
-    }
-    const std::string state = react(locked_controller(tx, study()));
-    tx.exec_params("UPDATE graybox_studies SET controller = $2 WHERE study = $1", study(), state);
-    tx.exec_prepared("metric", study(), job.trial, job.budget, "tune/score", number(result.score), wall);
-    tx.exec_prepared("metric", study(), job.trial, job.budget, "tune/loss", number(result.loss), wall);
-    tx.exec_prepared("trial", study(), job.trial, job.config, job.budget, number(result.loss), number(result.score),
-                     result.status, wall);
-  });
-  return accepted;
-}
-
-std::string PostgresStore::checkpoint_of(std::int64_t trial) {
-  std::string checkpoint;
-  transact([&](pqxx::transaction_base& tx) {
-    const pqxx::result r = tx.exec_params(
-        "SELECT checkpoint FROM graybox_jobs WHERE study = $1 AND trial = $2 AND state = 'done' ORDER BY committed DESC LIMIT 1",
-        study(), trial);
-    checkpoint = r.empty() || r[0][0].is_null() ? "" : r[0][0].as<std::string>();
-  });
-  return checkpoint;
+void PostgresStore::release(const Job& job) {
+  transact([&](pqxx::transaction_base& tx) { tx.exec_prepared("release", job.id, job.attempt); });
 }
 
 core::WorkQueue::Counts PostgresStore::counts() {
@@ -134,7 +184,7 @@ core::WorkQueue::Counts PostgresStore::counts() {
   return c;
 }
 
-std::vector<std::pair<core::WorkQueue::Job, core::WorkQueue::Result>> PostgresStore::results() {
+std::vector<std::pair<Job, Result>> PostgresStore::results() {
   std::vector<std::pair<Job, Result>> rows;
   transact([&](pqxx::transaction_base& tx) {
     rows.clear();
@@ -142,7 +192,8 @@ std::vector<std::pair<core::WorkQueue::Job, core::WorkQueue::Result>> PostgresSt
              "SELECT id, trial, budget, attempt, config, loss, score, status, steps, seconds, COALESCE(checkpoint, '')"
              " FROM graybox_jobs WHERE study = $1 AND state = 'done' ORDER BY committed",
              study())) {
-      Job job{r[0].as<std::int64_t>(), r[1].as<std::int64_t>(), r[2].as<std::int64_t>(), r[3].as<int>(), r[4].as<std::string>()};
+      Job job{r[0].as<std::int64_t>(), r[1].as<std::int64_t>(), r[2].as<std::int64_t>(), r[3].as<int>(), r[4].as<std::string>(),
+              std::string()};
       Result result{number(r[5]), number(r[6]), r[7].as<std::string>(), r[8].as<std::int64_t>(), r[9].as<double>(),
                     r[10].as<std::string>()};
       rows.emplace_back(std::move(job), std::move(result));
@@ -158,6 +209,15 @@ std::string PostgresStore::controller_state() {
     state = r.empty() ? "" : r[0][0].as<std::string>();
   });
   return state;
+}
+
+std::vector<std::string> PostgresStore::decisions() {
+  std::vector<std::string> entries;
+  transact([&](pqxx::transaction_base& tx) {
+    entries.clear();
+    for (const auto& row : tx.exec_prepared("log_after", study(), 0)) entries.push_back(row[0].as<std::string>());
+  });
+  return entries;
 }
 
 }  // namespace graybox::store

@@ -152,6 +152,38 @@ TEST_F(Workers, FourWorkersSurviveAKillAStallAServerRestartAndADriverRestart) {
   EXPECT_EQ(summary.at("results").get<int>(), 24);
 }
 
+// Each worker's turn is one transaction: the previous job's result, the controller's reaction and
+// the next job's decision commit together, and each decision is appended to the log once.
+TEST_F(Workers, TwoWorkersAppendEachDecisionOnceInOneTransactionPerJob) {
+  const std::string config = write("study.yaml",
+      "seed: 5\ntask: branin\ntune:\n  algorithm: random\n  num_trials: 30\n  max_budget: 1\n"
+      "search_space:\n  x1: {type: float, low: -5, high: 10}\n  x2: {type: float, low: 0, high: 15}\n");
+  const std::string storage = "--storage " + server_.url() + " --study s";
+  Result r = run("tune " + config + " --out " + dir_ + "/study " + storage + " --workers-only --quiet");
+  ASSERT_EQ(r.code, 0) << r.output;
+  std::vector<pid_t> workers;
+  for (int i = 0; i < 2; ++i) workers.push_back(spawn("worker " + storage, dir_ + "/w" + std::to_string(i) + ".log"));
+  for (std::size_t i = 0; i < workers.size(); ++i) {
+    EXPECT_EQ(wait_exit(workers[i], 60), 0) << graybox::core::read_file(dir_ + "/w" + std::to_string(i) + ".log");
+  }
+  EXPECT_EQ(sql("SELECT COUNT(*) FROM graybox_jobs WHERE state = 'done'"), "30");
+  // 30 suggestions, 30 results and one done, numbered 1..61 without a gap.
+  EXPECT_EQ(sql("SELECT COUNT(*) FROM graybox_decisions WHERE decision::json->'job' IS NOT NULL"), "30");
+  EXPECT_EQ(sql("SELECT COUNT(DISTINCT decision::json->'job'->>'trial') FROM graybox_decisions"), "30");
+  EXPECT_EQ(sql("SELECT COUNT(DISTINCT decision::json->'result'->>'trial') FROM graybox_decisions"), "30");
+  EXPECT_EQ(sql("SELECT COUNT(*) FROM graybox_decisions WHERE decision::json->'done' IS NOT NULL"), "1");
+  EXPECT_EQ(sql("SELECT COUNT(*) || ' ' || MIN(seq) || ' ' || MAX(seq) FROM graybox_decisions"), "61 1 61");
+  // A job's result commits with its reaction: the job's row and the log's result entry have one
+  // transaction id; and a turn holds at most a result and the next decision (each worker's
+  // first turn and the last turns hold one entry).
+  EXPECT_EQ(sql("SELECT COUNT(*) FROM graybox_jobs j JOIN graybox_decisions d ON d.xmin::TEXT = j.xmin::TEXT"
+                " AND (d.decision::json->'result'->>'trial')::BIGINT = j.trial WHERE j.state = 'done'"),
+            "30");
+  EXPECT_LE(sql_int("SELECT COUNT(DISTINCT xmin::TEXT) FROM graybox_decisions"), 30 + 3);
+  EXPECT_EQ(sql("SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM graybox_decisions GROUP BY xmin::TEXT) t"), "2");
+  EXPECT_EQ(sql("SELECT COUNT(*) FROM graybox_metrics WHERE name = 'tune/score'"), "30");
+}
+
 // Workers share a study only through PostgreSQL; a worker of a study that is not there says so.
 TEST_F(Workers, BadStorageIsExitCode2NamingIt) {
   Result r = run("worker --storage sqlite:///tmp/x.sqlite --study s");
