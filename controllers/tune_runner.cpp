@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "controllers/thread_allowance.hpp"
 #include "core/buffer_sink.hpp"
 #include "core/error.hpp"
 #include "core/files.hpp"
@@ -134,6 +135,7 @@ TrialResult TuneRunner::execute(const Job& job, core::MetricSink& sink) {
 }
 
 void TuneRunner::run(const std::function<bool(const std::vector<TrialResult>&)>& on_batch) {
+  const ThreadAllowance threads(parallel_);  // outlives the arena
   tbb::task_arena arena(parallel_);
   for (;;) {
     std::vector<Job> batch;

@@ -13,6 +13,7 @@
 #include <map>
 #include <set>
 
+#include "controllers/thread_allowance.hpp"
 #include "core/buffer_sink.hpp"
 #include "core/error.hpp"
 #include "core/files.hpp"
@@ -267,6 +268,7 @@ void PopulationRunner::run(const std::function<bool()>& on_round) {
 }
 
 void PopulationRunner::run_synchronous(const std::function<bool()>& on_round) {
+  const controllers::ThreadAllowance threads(options_.parallel);  // outlives the arena
   tbb::task_arena arena(options_.parallel);
   const std::int64_t unit = factory_.unit();
   const std::int64_t end = options_.max_budget * unit;
@@ -541,6 +543,7 @@ void PopulationRunner::run_asynchronous(const std::function<bool()>& on_round) {
     }
     wake.notify_all();
   };
+  const controllers::ThreadAllowance threads(options_.parallel);  // outlives the arena
   tbb::task_arena arena(options_.parallel);
   tbb::task_group group;
   arena.execute([&] {

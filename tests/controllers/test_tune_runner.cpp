@@ -6,11 +6,13 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "core/files.hpp"
 #include "core/yaml.hpp"
 #include "store/sqlite_store.hpp"
 #include "tasks/synthetic_task.hpp"
+#include "tests/tasks/synthetic_factory_wrapper.hpp"
 
 namespace fs = std::filesystem;
 
@@ -288,6 +290,27 @@ TEST(TuneRunner, AResumeOverACheckpointAheadOfTheStoreCountsTheSameSteps) {
   ASSERT_TRUE(resumed.resume());
   resumed.run();
   EXPECT_EQ(resumed.total_steps(), uninterrupted);
+}
+
+// `parallel` trials train side by side even beyond the cores: trials are independent jobs (I/O,
+// sleeping objectives), so `parallel` means that many threads. TBB caps its workers at the cores
+// by default, so the old runner trained hardware_concurrency trials at a time (and TBB warned
+// "The number of workers is currently limited"): here each trial's first train call waits until
+// all `parallel` trials are inside one, which only happens with `parallel` threads.
+TEST(TuneRunner, ParallelTrialsRunSideBySideBeyondTheCores) {
+  const int parallel = static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) + 2;
+  tasks::testing::Rendezvous meeting(parallel, std::chrono::seconds(10));
+  std::atomic<int> alone{0};  // trials whose first train call found fewer than `parallel` inside
+  Experiment e("branin", "random");
+  e.options.num_trials = parallel;
+  e.options.max_budget = 1;
+  e.factory = std::make_unique<tasks::testing::HookedFactory>([&](const core::Trainable& t) {
+    if (t.steps_done() == 0 && !meeting.arrive()) ++alone;
+  });
+  const auto history = e.run(temp_dir("side_by_side"), parallel);
+  ASSERT_EQ(static_cast<int>(history.size()), parallel);
+  for (const auto& r : history) EXPECT_EQ(r.status, "ok") << r.trial;
+  EXPECT_EQ(alone.load(), 0) << "of " << parallel << " trials";
 }
 
 }  // namespace

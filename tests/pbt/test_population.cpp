@@ -3,10 +3,16 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <set>
+#include <thread>
+#include <vector>
 
 #include "store/sqlite_store.hpp"
 #include "core/error.hpp"
@@ -351,29 +357,71 @@ TEST(PopulationRunner, AMemberFolderLockedByAnotherProcessRefusesTheRun) {
 }
 
 TEST(PopulationRunner, AsynchronousModeFinishesEveryMember) {
-  const auto factory = tasks::make_synthetic_factory("branin");
+  // More members than threads take turns: every member starts its first interval before any
+  // member starts its second (a task per interval let one member run to its end first). That is
+  // a property of when intervals start, so it is read from the trainables' train calls, not from
+  // runner.history(): history is in the order intervals finished, and with `parallel` real
+  // threads a member's first interval can finish after the others have trained many (its thread
+  // descheduled, or waiting for the runner's lock). Measured with three threads on two cores: in
+  // 50 runs the others had reached step 40 before the last first interval was recorded, and a
+  // run where one reached 60 failed the old assertion. Likewise a thread that has taken a
+  // member's turn may reach its train call after another thread's next turn has begun, so a
+  // second interval waits for every first one to begin; a member that never gets its first turn
+  // makes that wait end at a deadline and the test fail, instead of hanging.
+  const int population = 6;
+  std::mutex log_mutex;
+  std::condition_variable started_one;
+  std::set<const core::Trainable*> started;  // the members' trainables that have begun an interval
+  int before_every_first = 0;                // later intervals begun while a member had none
+  const tasks::testing::HookedFactory factory([&](const core::Trainable& t) {
+    std::unique_lock<std::mutex> lock(log_mutex);
+    if (started.insert(&t).second) {
+      started_one.notify_all();
+    } else if (!started_one.wait_for(lock, std::chrono::seconds(10),
+                                     [&] { return static_cast<int>(started.size()) == population; })) {
+      ++before_every_first;
+    }
+  });
   const core::SearchSpace space = branin_space();
   const std::string dir = fresh_dir("async");
   store::SqliteStore store(dir + "/store.sqlite");
   PbtOptions o = options();
   o.synchronous = false;
-  o.population = 6;
+  o.population = population;
   o.parallel = 3;
-  PopulationRunner runner(o, space, *factory, store, dir, 5);
+  PopulationRunner runner(o, space, factory, store, dir, 5);
   runner.run();
   for (int i = 0; i < runner.size(); ++i) EXPECT_EQ(runner.steps(i), 60);
   EXPECT_GT(store.count_events("exploit"), 0);
-  // More members than threads take turns: every member has trained an interval before any
-  // member reaches the end (a task per interval let one member run to its end first).
-  std::set<int> started;
-  for (const auto& h : runner.history()) {
-    if (h.step == 60) {
-      EXPECT_EQ(static_cast<int>(started.size()), o.population) << "member " << h.member << " finished first";
-      break;
-    }
-    started.insert(h.member);
-  }
+  EXPECT_EQ(static_cast<int>(started.size()), population);
+  EXPECT_EQ(before_every_first, 0) << "a member started its second interval before another started its first";
   EXPECT_TRUE(std::isfinite(runner.score(runner.best())));
+}
+
+// `parallel` members train side by side even beyond the cores (TBB caps its workers at the
+// cores unless told otherwise; the old runner trained hardware_concurrency members at a time):
+// each member's first interval waits until all `parallel` members are inside one.
+TEST(PopulationRunner, ParallelMembersTrainSideBySideBeyondTheCores) {
+  for (const bool synchronous : {true, false}) {
+    const int parallel = static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) + 2;
+    tasks::testing::Rendezvous meeting(parallel, std::chrono::seconds(10));
+    std::atomic<int> alone{0};  // members whose first interval found fewer than `parallel` inside
+    const tasks::testing::HookedFactory factory([&](const core::Trainable& t) {
+      if (t.steps_done() == 0 && !meeting.arrive()) ++alone;
+    });
+    const core::SearchSpace space = branin_space();
+    const std::string dir = fresh_dir(synchronous ? "side_by_side_sync" : "side_by_side_async");
+    store::SqliteStore store(dir + "/store.sqlite");
+    PbtOptions o = options();
+    o.synchronous = synchronous;
+    o.population = parallel;
+    o.parallel = parallel;
+    o.max_budget = 10;
+    PopulationRunner runner(o, space, factory, store, dir, 2);
+    runner.run();
+    for (int i = 0; i < runner.size(); ++i) EXPECT_EQ(runner.steps(i), 10) << synchronous;
+    EXPECT_EQ(alone.load(), 0) << (synchronous ? "sync" : "async") << ": of " << parallel << " members";
+  }
 }
 
 // A kill in async mode: the run directory is copied right after the 7th commit, while other
