@@ -67,7 +67,7 @@ def shipped(name):
     return os.path.join(ROOT, "configs", name)
 
 
-def tiny_train(ctx):
+def tiny_train():
     """The shipped InvertedPendulum PPO config, with a budget of seconds."""
     return ["train", shipped("train/ppo_inverted_pendulum.yaml"), "--quiet", "--set", "total_steps=4096",
             "--set", "checkpoint.interval=2048", "--set", "eval.episodes=0"]
@@ -96,14 +96,15 @@ def summary(run_dir):
         return json.load(f)
 
 
-def metric_rows(run_dir):
+def duplicate_rows(run_dir):
+    """The run store's duplicate (study, trial, step, name) metric rows, as a list of problems."""
     db = sqlite3.connect(os.path.join(run_dir, "store.sqlite"))
     try:
         total = db.execute("SELECT COUNT(*) FROM metrics").fetchone()[0]
         distinct = db.execute("SELECT COUNT(*) FROM (SELECT DISTINCT study, trial, step, name FROM metrics)").fetchone()[0]
-        return total, distinct
     finally:
         db.close()
+    return ["%d duplicate metric rows" % (total - distinct)] if total != distinct else []
 
 
 # ---- 1. crashes ------------------------------------------------------------------------------
@@ -120,7 +121,7 @@ def _(ctx):
     problems = []
     for limit in ("ulimit -f 40", "ulimit -f 2000"):
         out_dir = ctx.path("full_" + limit.split()[-1])
-        code, out = ctx.run(tiny_train(ctx) + ["--set", "agent.hidden_sizes=[512,512]", "--out", out_dir], limit=limit)
+        code, out = ctx.run(tiny_train() + ["--set", "agent.hidden_sizes=[512,512]", "--out", out_dir], limit=limit)
         problems += [limit + ": " + p for p in user_error(code, out, out_dir + "/", "File too large")]
     return problems
 
@@ -138,7 +139,7 @@ def _(ctx):
 @case(2, "after a full disk: the store opens, eval loads, a resume continues")
 def _(ctx):
     out_dir = ctx.path("full_then_free")
-    code, out = ctx.run(tiny_train(ctx) + ["--out", out_dir])
+    code, out = ctx.run(tiny_train() + ["--out", out_dir])
     if code != 0:
         return ["first run: exit %d: %s" % (code, out[-300:])]
     code, out = ctx.run(["train", "--resume", "--quiet", "--set", "total_steps=40960", "--out", out_dir],
@@ -150,21 +151,18 @@ def _(ctx):
     code, out = ctx.run(["train", "--resume", "--quiet", "--set", "total_steps=8192", "--out", out_dir])
     if code != 0 or summary(out_dir).get("total_steps") != 8192:
         problems.append("resume after freeing space: exit %d %s" % (code, out[-300:]))
-    total, distinct = metric_rows(out_dir)
-    if total != distinct:
-        problems.append("%d duplicate metric rows" % (total - distinct))
-    return problems
+    return problems + duplicate_rows(out_dir)
 
 
 @case(3, "agent.hidden_sizes=[100000000]")
 def _(ctx):
-    code, out = ctx.run(tiny_train(ctx) + ["--set", "agent.hidden_sizes=[100000000]", "--out", ctx.path("r")])
+    code, out = ctx.run(tiny_train() + ["--set", "agent.hidden_sizes=[100000000]", "--out", ctx.path("r")])
     return user_error(code, out, "agent.hidden_sizes")
 
 
 @case(3, "hidden sizes within bounds but beyond the memory (ulimit -v 4 GB)")
 def _(ctx):
-    code, out = ctx.run(tiny_train(ctx) + ["--set", "agent.hidden_sizes=[65536,65536]", "--out", ctx.path("r")],
+    code, out = ctx.run(tiny_train() + ["--set", "agent.hidden_sizes=[65536,65536]", "--out", ctx.path("r")],
                         limit="ulimit -v 4000000")
     return user_error(code, out, "agent.hidden_sizes")
 
@@ -193,14 +191,14 @@ def second_process_is_refused(ctx, first, second, run_dir):
 @case(4, "two train runs into one --out")
 def _(ctx):
     d = ctx.path("shared_train")
-    run = tiny_train(ctx)[:2] + ["--quiet", "--set", "total_steps=2000000", "--out", d]
+    run = tiny_train()[:2] + ["--quiet", "--set", "total_steps=2000000", "--out", d]
     return second_process_is_refused(ctx, run, run, d)
 
 
 @case(4, "train --resume while the run is going")
 def _(ctx):
     d = ctx.path("shared_resume")
-    run = tiny_train(ctx)[:2] + ["--quiet", "--set", "total_steps=2000000", "--out", d]
+    run = tiny_train()[:2] + ["--quiet", "--set", "total_steps=2000000", "--out", d]
     return second_process_is_refused(ctx, run, ["train", "--resume", "--quiet", "--out", d], d)
 
 
@@ -237,7 +235,7 @@ def _(ctx):
 # ---- 6-8. resume -------------------------------------------------------------------------------
 def finished_train(ctx, name):
     d = ctx.path(name)
-    code, out = ctx.run(tiny_train(ctx) + ["--out", d])
+    code, out = ctx.run(tiny_train() + ["--out", d])
     if code != 0:
         raise RuntimeError("the setup run failed: " + out[-300:])
     return d
@@ -281,10 +279,7 @@ def latest_case(ctx, name, damage):
         problems.append("exit %d: %s" % (code, out[-300:]))
     if "step_000000004096" not in out:
         problems.append("does not say it falls back to the newest complete checkpoint")
-    total, distinct = metric_rows(d)
-    if total != distinct:
-        problems.append("%d duplicate metric rows" % (total - distinct))
-    return problems
+    return problems + duplicate_rows(d)
 
 
 @case(7, "checkpoints/latest missing")
@@ -349,13 +344,13 @@ def _(ctx):
 # ---- 9-12. runs that did nothing -------------------------------------------------------------------
 @case(9, "total_steps below one rollout")
 def _(ctx):
-    code, out = ctx.run(tiny_train(ctx) + ["--set", "total_steps=100", "--out", ctx.path("r")])
+    code, out = ctx.run(tiny_train() + ["--set", "total_steps=100", "--out", ctx.path("r")])
     return user_error(code, out, "total_steps", "rollout")
 
 
 @case(9, "total_steps=60000 says what will be trained")
 def _(ctx):
-    code, out = ctx.run(tiny_train(ctx) + ["--set", "total_steps=60000", "--set", "checkpoint.interval=200000",
+    code, out = ctx.run(tiny_train() + ["--set", "total_steps=60000", "--set", "checkpoint.interval=200000",
                                            "--out", ctx.path("r60000")])
     problems = [] if code == 0 else ["exit %d" % code]
     if "60000" not in out or "training" not in out:
@@ -401,7 +396,7 @@ def _(ctx):
     if subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", mount]).returncode != 0:
         return None
     try:
-        code, out = ctx.run(tiny_train(ctx) + ["--out", mount + "/run"])
+        code, out = ctx.run(tiny_train() + ["--out", mount + "/run"])
         return user_error(code, out, mount + "/run", "Read-only file system")
     finally:
         subprocess.run(["umount", mount])
@@ -410,7 +405,7 @@ def _(ctx):
 @case(13, "--out naming an existing file")
 def _(ctx):
     f = ctx.write("a_file", "x\n")
-    code, out = ctx.run(tiny_train(ctx) + ["--out", f])
+    code, out = ctx.run(tiny_train() + ["--out", f])
     return user_error(code, out, f, "not a directory")
 
 
@@ -463,7 +458,7 @@ def _(ctx):
 
 @case(14, "total_steps=1e30")
 def _(ctx):
-    code, out = ctx.run(tiny_train(ctx) + ["--set", "total_steps=1e30", "--out", ctx.path("r")])
+    code, out = ctx.run(tiny_train() + ["--set", "total_steps=1e30", "--out", ctx.path("r")])
     return user_error(code, out, "total_steps", "out of range")
 
 
@@ -491,7 +486,7 @@ def _(ctx):
 def _(ctx):
     work = ctx.path("quiet_default")
     os.makedirs(work)
-    code, out = ctx.run(tiny_train(ctx), cwd=work)
+    code, out = ctx.run(tiny_train(), cwd=work)
     runs = [os.path.join(dp) for dp, _, files in os.walk(work) if "summary.json" in files]
     problems = [] if code == 0 else ["exit %d" % code]
     if len(runs) != 1 or os.path.relpath(runs[0], work) not in out:
