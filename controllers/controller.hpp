@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -24,6 +25,23 @@ struct Job {
   int trial = 0;
   core::Configuration config;
   std::int64_t budget = 0;  // train the trial until it has this much in total
+};
+
+// What a finished job left: its loss, status ("ok", "diverged", "no score: ..."), the trainable's
+// steps after it and its checkpoint (relative to the study's directory). Controllers that
+// continue one trial from another's state (PBT) need more than the loss.
+struct JobOutcome {
+  double loss = 0.0;
+  std::string status;
+  std::int64_t steps = 0;
+  std::string checkpoint;
+};
+
+// Where a job starts when it is not the trial's own last checkpoint with the trial's values:
+// a PBT exploit starts from the donor's committed checkpoint and draws from new streams.
+struct JobStart {
+  std::string checkpoint;         // relative to the study's directory ("": a fresh trainable)
+  std::uint64_t reseed = 0;       // Trainable::reseed with this after loading (0: not reseeded)
 };
 
 struct Suggestion {
@@ -43,6 +61,15 @@ class Controller {
 
   virtual Suggestion suggest() = 0;
   virtual void on_result(const Job& job, double loss) = 0;
+  // The same with the whole outcome; a controller that needs only the loss keeps this default.
+  virtual void on_outcome(const Job& job, const JobOutcome& outcome) { on_result(job, outcome.loss); }
+  // Where the job that this controller last suggested for `job.trial` starts (none: from the
+  // trial's last committed checkpoint, with the trial's values as the base config's overrides).
+  // A controller that returns one also has the job's values set as hyperparameters after loading.
+  virtual std::optional<JobStart> start_of(const Job& job) const {
+    (void)job;
+    return std::nullopt;
+  }
   // How many trials the whole experiment starts (for a progress line's plan and ETA).
   virtual int planned_trials() const = 0;
 

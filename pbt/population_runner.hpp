@@ -1,10 +1,12 @@
 // PopulationRunner: population-based training (PBT, PB2) of N members of one trainable.
 //
 // Synchronous mode: each round every member trains one perturbation interval (TBB, `parallel`
-// at a time), then, in member order on one thread: members with a non-finite score are rolled
-// back to their last checkpoint and explore from their own values; the rest are ranked, the
-// bottom quantile copies donors from the top (in memory: Trainable::copy_state_from) and explores.
-// Every random draw comes from one seeded stream, so the run depends only on the seed.
+// at a time), then, in member order on one thread, pbt::Population decides: members with a
+// non-finite score are rolled back to their last checkpoint and explore from their own values;
+// the rest are ranked, the bottom quantile copies donors from the top (in memory:
+// Trainable::copy_state_from) and explores. Every random draw comes from one seeded stream, so
+// the run depends only on the seed (and `graybox worker` processes, through pbt::PbtController,
+// reach the same scores).
 // Each member's state is then written to members/<i>/r<round>/ and the change of the
 // population's state (new history rows and lineage events, the members' new values: a
 // StateJournal entry, never the whole history again) is committed to the store together with
@@ -25,35 +27,14 @@
 #include <vector>
 
 #include "core/files.hpp"
-#include "core/rng.hpp"
 #include "core/search_space.hpp"
 #include "core/state_journal.hpp"
 #include "core/store.hpp"
 #include "core/trial_factory.hpp"
-#include "pbt/explore.hpp"
 #include "pbt/lineage.hpp"
-#include "pbt/pb2.hpp"
+#include "pbt/population.hpp"
 
 namespace graybox::pbt {
-
-struct PbtOptions {
-  std::string algorithm = "pbt";  // pbt or pb2
-  int population = 4;
-  std::int64_t interval = 1;      // units between perturbations
-  std::int64_t burn_in = 0;       // units before the first perturbation
-  std::int64_t max_budget = 1;    // units per member
-  double quantile_fraction = 0.25;
-  ExploreOptions explore;
-  bool synchronous = true;
-  int parallel = 1;
-};
-
-struct MemberRecord {  // one member's score after an interval
-  int member = 0;
-  std::int64_t step = 0;  // trainable steps
-  double score = 0.0;
-  nlohmann::json config;
-};
 
 class PopulationRunner {
  public:
@@ -73,10 +54,10 @@ class PopulationRunner {
   double score(int member) const;            // the latest (NaN before the first interval)
   std::int64_t steps(int member) const;      // trainable steps
   int best() const;                          // the member with the best latest score
-  const std::vector<LineageEvent>& lineage() const { return lineage_; }
-  const std::vector<MemberRecord>& history() const { return history_; }
-  std::int64_t total_units() const { return total_units_; }
-  int rounds() const { return round_; }
+  const std::vector<LineageEvent>& lineage() const { return population_.lineage(); }
+  const std::vector<MemberRecord>& history() const { return population_.history(); }
+  std::int64_t total_units() const { return population_.total_steps(); }  // steps, summed over members
+  int rounds() const { return population_.rounds(); }
   double train_seconds() const { return train_seconds_; }
   double exploit_seconds() const { return exploit_seconds_; }    // in-memory copies
   double decision_seconds() const { return decision_seconds_; }  // selection, explore, PB2
@@ -90,9 +71,8 @@ class PopulationRunner {
   struct Member;
   void start();
   void apply_config(Member& m);
-  double loss_of(double score) const;
-  std::set<std::string> tuned_names() const;  // the tuned hyperparameters, by hyperparameter name
-  core::Configuration new_config(int member, const core::Configuration& from, double t, double gain);
+  MemberState& record(const Member& m);  // what the population knows of it
+  const MemberState& record(const Member& m) const;
   // Trains one interval; returns the score (NaN: diverged, or unscored when the task has
   // nothing to score it by yet).
   double train_member(Member& m, std::int64_t units, bool& unscored);
@@ -101,10 +81,14 @@ class PopulationRunner {
   void run_synchronous(const std::function<bool()>& on_round);
   void run_asynchronous(const std::function<bool()>& on_round);
   // Async: decide for one member; returns the donor behind it that it waits for, or -1.
-  int after_interval(Member& m, double trained_units);
+  int after_interval(Member& m);
   void exploit_caught_up(Member& loser, const Member& donor);
   const core::Trainable& offered_state(const Member& m) const;
+  // Carries out the population's latest event for `m`: its values as hyperparameters, the event
+  // and the values in the store.
+  void record_event(Member& m, LineageEvent& e);
   double exploit(Member& loser, const Member& donor);  // returns the copy's seconds
+  void copy_donor(Member& loser, const Member& donor);  // the in-memory copy behind an exploit
   void rollback(Member& m);
   std::unique_ptr<core::DirLock> lock_member(int member) const;  // members/<i>/lock
 
@@ -114,14 +98,8 @@ class PopulationRunner {
   core::Store& store_;
   core::StateJournal journal_;  // the resume state, in the store's state log "pbt"
   std::string dir_;
-  std::uint64_t seed_;
-  core::Rng rng_;
+  Population population_;  // every decision
   std::vector<std::unique_ptr<Member>> members_;
-  std::vector<LineageEvent> lineage_;
-  std::vector<MemberRecord> history_;
-  std::vector<Pb2Point> pb2_data_;
-  std::int64_t total_units_ = 0;
-  int round_ = 0;
   double train_seconds_ = 0.0, exploit_seconds_ = 0.0, decision_seconds_ = 0.0;
   std::mutex mutex_;  // async: the population's shared state
 };
