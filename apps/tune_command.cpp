@@ -24,6 +24,7 @@
 #include "core/files.hpp"
 #include "core/search_space.hpp"
 #include "core/yaml.hpp"
+#include "pbt/pbt_controller.hpp"
 #include "pbt/population_runner.hpp"
 #include "controllers/study_worker.hpp"
 #include "core/rng.hpp"
@@ -224,17 +225,20 @@ std::string base_config_of(const core::Config& config, const std::string& task) 
 
 int population_tune(const core::Config& config, const Experiment& experiment, const core::SearchSpace& space,
                     const core::TrialFactory& factory, const TuneOptions& options);
+pbt::PbtOptions population_options(const core::Config& config);
+int finish_population(const std::string& out, const core::Config& config, const core::SearchSpace& space,
+                      const core::TrialFactory& factory, const pbt::Population& population, double wall,
+                      double decision_seconds, nlohmann::json extra, const TuneOptions& options);
 
 // --storage: the experiment is a study in a shared store that `graybox worker` processes pull
 // jobs from. The driver sets it up (its directory, the controller's first state), works in it
 // like any worker unless --workers-only, and writes the run directory's files at the end; a
 // worker (options.worker) only works.
 int study_tune(const core::Config& config, const core::SearchSpace& space, const core::TrialFactory& factory,
-               const controllers::ControllerOptions& co, std::uint64_t seed, const TuneOptions& options,
-               const std::string& path, const YAML::Node& root) {
+               const controllers::StudyWorker::ControllerMaker& make_controller, std::int64_t max_budget, std::uint64_t seed,
+               const TuneOptions& options, const std::string& path, const YAML::Node& root) {
   const store::StorageUrl url = store::parse_storage_url(options.storage, "--storage");
   auto study = store::open_shared_study(url, options.study, "--storage");
-  const auto make_controller = [&] { return controllers::make_controller(co, space, seed); };
   std::unique_ptr<Experiment> experiment;
   std::string out = options.out;
   if (!options.worker) {
@@ -264,18 +268,34 @@ int study_tune(const core::Config& config, const core::SearchSpace& space, const
   wo.quiet = options.quiet;
   controllers::StudyWorker worker(
       space, factory, make_controller, *study, [&]() -> std::unique_ptr<core::WorkQueue> { return store::open_shared_study(url, options.study, "--storage"); },
-      out, seed, co.max_budget, wo);
+      out, seed, max_budget, wo);
   install_stop_handlers(options.worker ? "graybox worker --storage " + options.storage + " --study " + options.study
                                        : "graybox tune --resume --out " + out + " --storage " + options.storage + " --study " + options.study);
   const auto started = std::chrono::steady_clock::now();
   const int committed = worker.run([] { return stop_signal() != 0; });
   if (options.worker) {
-    if (!options.quiet) std::fprintf(stderr, "%s: %d results committed, %d refused\n", wo.name.c_str(), committed, worker.refused());
+    if (!options.quiet) {
+      std::fprintf(stderr, "%s: %d results committed, %d refused; store: %d round trips, %.3f s (%.2f %% of %.1f s in jobs)\n",
+                   wo.name.c_str(), committed, worker.refused(), worker.store_calls(), worker.store_seconds(),
+                   worker.work_seconds() > 0 ? 100.0 * worker.store_seconds() / worker.work_seconds() : 0.0, worker.work_seconds());
+    }
     return stop_signal() != 0 ? 130 : 0;
   }
 
   // The run directory's files, from the store: what every worker committed.
   const auto results = study->results();
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const nlohmann::json where = {{"results", results.size()}, {"storage", study->location()}, {"study", options.study}};
+  {
+    const std::unique_ptr<controllers::Controller> controller = controllers::replay_study(make_controller, *study);
+    if (const auto* population = dynamic_cast<const pbt::PbtController*>(controller.get())) {
+      const int code = finish_population(out, config, space, factory, population->population(), wall, 0.0, where, options);
+      if (!options.quiet || options.out.empty()) {
+        std::printf("%zu results (this process committed %d), run directory: %s\n", results.size(), committed, out.c_str());
+      }
+      return code;
+    }
+  }
   std::ostringstream csv;
   csv << "trial,budget," << factory.metric() << ",loss,status,seconds,attempt";
   for (const auto& d : space.dims()) csv << ',' << csv_escape(d.name);
@@ -299,7 +319,7 @@ int study_tune(const core::Config& config, const core::SearchSpace& space, const
   }
   write_history(out, csv.str());
   o.total_units = o.total_steps / factory.unit();
-  o.wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  o.wall = wall;
   if (best) {
     o.has_best = true;
     o.best_score = best->second.score;
@@ -307,8 +327,7 @@ int study_tune(const core::Config& config, const core::SearchSpace& space, const
     o.best_config = core::values_from_json(nlohmann::json::parse(best->first.config));
     o.best_seed = core::derive_seed(seed, core::Stream::kTrial, static_cast<std::uint64_t>(best->first.trial));
   }
-  const int code = finish_experiment(out, config, space, factory, o,
-                                     {{"results", results.size()}, {"storage", study->location()}, {"study", options.study}});
+  const int code = finish_experiment(out, config, space, factory, o, where);
   if (!options.quiet || options.out.empty()) {
     std::printf("%zu results (this process committed %d), run directory: %s\n", results.size(), committed, out.c_str());
   }
@@ -393,8 +412,12 @@ int tune_command(const TuneOptions& options) {
 
   if (config.get_string("tune.algorithm") == "pbt" || config.get_string("tune.algorithm") == "pb2") {
     if (!options.storage.empty()) {
-      throw core::UserError("--storage: workers run static and multi-fidelity searches; tune.algorithm " +
-                            config.get_string("tune.algorithm") + " runs in one process (without --storage)");
+      const pbt::PbtOptions po = population_options(config);
+      const auto make = [&]() -> std::unique_ptr<controllers::Controller> {
+        return std::make_unique<pbt::PbtController>(po, space, *factory, seed);
+      };
+      make();  // its options' errors before a study is set up
+      return study_tune(config, space, *factory, make, po.max_budget, seed, options, path, root);
     }
     const Experiment experiment = open_experiment(options, path, config, root);
     return population_tune(config, experiment, space, *factory, options);
@@ -414,7 +437,10 @@ int tune_command(const TuneOptions& options) {
   co.iterations = static_cast<int>(config.get_int("tune.iterations"));
   if (co.min_budget > co.max_budget) config.fail("tune.min_budget", "must not exceed tune.max_budget");
   auto controller = controllers::make_controller(co, space, seed);
-  if (!options.storage.empty()) return study_tune(config, space, *factory, co, seed, options, path, root);
+  if (!options.storage.empty()) {
+    return study_tune(config, space, *factory, [&] { return controllers::make_controller(co, space, seed); }, co.max_budget,
+                      seed, options, path, root);
+  }
 
   const Experiment experiment = open_experiment(options, path, config, root);
   const std::string& out = experiment.out;
@@ -508,9 +534,7 @@ int tune_command(const TuneOptions& options) {
   return code;
 }
 
-// tune.algorithm pbt or pb2: a population, not a sequence of trials.
-int population_tune(const core::Config& config, const Experiment& experiment, const core::SearchSpace& space,
-                    const core::TrialFactory& factory, const TuneOptions& options) {
+pbt::PbtOptions population_options(const core::Config& config) {
   pbt::PbtOptions po;
   po.algorithm = config.get_string("tune.algorithm");
   po.population = static_cast<int>(config.get_int("tune.population"));
@@ -523,6 +547,13 @@ int population_tune(const core::Config& config, const Experiment& experiment, co
   po.explore.perturb_down = config.get_float("tune.perturb_down");
   po.synchronous = config.get_bool("tune.synchronous");
   po.parallel = static_cast<int>(config.get_int("tune.parallel"));
+  return po;
+}
+
+// tune.algorithm pbt or pb2: a population, not a sequence of trials.
+int population_tune(const core::Config& config, const Experiment& experiment, const core::SearchSpace& space,
+                    const core::TrialFactory& factory, const TuneOptions& options) {
+  const pbt::PbtOptions po = population_options(config);
   const std::uint64_t seed = static_cast<std::uint64_t>(config.get_int("seed"));
 
   const std::string& out = experiment.out;
@@ -549,58 +580,73 @@ int population_tune(const core::Config& config, const Experiment& experiment, co
     return stop_signal() == 0;
   });
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  const std::vector<pbt::Segment> chain = runner.export_lineage();
+  nlohmann::json extra;
+  extra["train_seconds"] = runner.train_seconds();
+  extra["exploit_seconds"] = runner.exploit_seconds();
+  const int code = finish_population(out, config, space, factory, runner.population(), wall, runner.decision_seconds(), extra, options);
+  if (!options.quiet || options.out.empty()) {
+    std::printf("exploit %.3f s, decisions %.3f s of %.1f s\n", runner.exploit_seconds(), runner.decision_seconds(), wall);
+  }
+  return code;
+}
 
-  // history.csv: one row per member and interval.
+// A population's run directory files, in one process or from a study's log: history.csv (one
+// row per member and interval), the lineage exports, summary.json and best.yaml.
+int finish_population(const std::string& out, const core::Config& config, const core::SearchSpace& space,
+                      const core::TrialFactory& factory, const pbt::Population& population, double wall,
+                      double decision_seconds, nlohmann::json extra, const TuneOptions& options) {
+  const std::vector<pbt::Segment> chain = pbt::export_lineage(out, population, factory);
   std::ostringstream csv;
   csv << "member,step," << factory.metric() << ",config\n";
   csv.precision(10);
-  for (const auto& h : runner.history()) csv << h.member << ',' << h.step << ',' << h.score << ',' << csv_escape(h.config.dump()) << '\n';
+  for (const auto& h : population.history()) csv << h.member << ',' << h.step << ',' << h.score << ',' << csv_escape(h.config.dump()) << '\n';
   write_history(out, csv.str());
 
-  const int best = runner.best();
+  const int best = population.best();
   Outcome o;
-  o.algorithm = po.algorithm;
-  o.trials = runner.size();
-  o.total_steps = runner.total_units();
-  o.total_units = runner.total_units() / factory.unit();
+  o.algorithm = population.options().algorithm;
+  o.trials = population.size();
+  o.total_steps = population.total_steps();
+  o.total_units = population.total_steps() / factory.unit();
   o.wall = wall;
-  o.controller_seconds = runner.decision_seconds();
+  o.controller_seconds = decision_seconds;
   if (best >= 0) {
     o.has_best = true;
-    o.best_score = runner.score(best);
+    o.best_score = population.member(best).score;
     o.best_trial = best;
-    o.best_config = runner.config(best);
-    o.best_seed = runner.member_seed(best);
+    o.best_config = population.member(best).config;
+    o.best_seed = population.member_seed(best);
     o.best_yaml_note = "# the best member's whole schedule: replay.file: schedules/best.yaml\n";
   }
-  nlohmann::json extra;
-  extra["population"] = runner.size();
-  extra["rounds"] = runner.rounds();
-  extra["train_seconds"] = runner.train_seconds();
-  extra["exploit_seconds"] = runner.exploit_seconds();
-  extra["exploits"] = store.count_events("exploit");
-  extra["rollbacks"] = store.count_events("rollback");
+  std::size_t exploits = 0, rollbacks = 0;
+  for (const auto& e : population.lineage()) {
+    exploits += e.kind == "exploit" ? 1 : 0;
+    rollbacks += e.kind == "rollback" ? 1 : 0;
+  }
+  extra["population"] = population.size();
+  extra["rounds"] = population.rounds();
+  extra["exploits"] = exploits;
+  extra["rollbacks"] = rollbacks;
   extra["lineage"] = {"lineage.json", "lineage.dot"};
   extra["schedule"] = "schedules/best.yaml";
   nlohmann::json scores = nlohmann::json::array();
-  for (int i = 0; i < runner.size(); ++i) {
-    scores.push_back(std::isfinite(runner.score(i)) ? nlohmann::json(runner.score(i)) : nlohmann::json());
+  for (int i = 0; i < population.size(); ++i) {
+    const double s = population.member(i).score;
+    scores.push_back(std::isfinite(s) ? nlohmann::json(s) : nlohmann::json());
   }
   extra["member_scores"] = scores;
   if (best >= 0) extra["best_member"] = best;
   const int code = finish_experiment(out, config, space, factory, o, extra);
   if (!options.quiet) {
     std::printf("%-7s %-10s %-14s %s\n", "member", "steps", factory.metric().c_str(), "configuration");
-    for (int i = 0; i < runner.size(); ++i) {
-      std::printf("%-7d %-10lld %-14.6g %s%s\n", i, static_cast<long long>(runner.steps(i)), runner.score(i),
-                  space.to_json(runner.config(i)).c_str(), i == best ? "  (best)" : "");
+    for (int i = 0; i < population.size(); ++i) {
+      std::printf("%-7d %-10lld %-14.6g %s%s\n", i, static_cast<long long>(population.member(i).steps), population.member(i).score,
+                  space.to_json(population.member(i).config).c_str(), i == best ? "  (best)" : "");
     }
   }
   if (!options.quiet || options.out.empty()) {
-    std::printf("best member %d: %zu stretches in its ancestry; total budget %lld, exploit %.3f s, decisions %.3f s of %.1f s; run directory: %s\n",
-                best, chain.size(), static_cast<long long>(runner.total_units()), runner.exploit_seconds(),
-                runner.decision_seconds(), wall, out.c_str());
+    std::printf("best member %d: %zu stretches in its ancestry; total budget %lld; run directory: %s\n", best, chain.size(),
+                static_cast<long long>(population.total_steps()), out.c_str());
   }
   return code;
 }

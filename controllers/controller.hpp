@@ -33,8 +33,9 @@ struct Job {
 struct JobOutcome {
   double loss = 0.0;
   std::string status;
-  std::int64_t steps = 0;
+  std::int64_t steps = 0;   // trained in the job
   std::string checkpoint;
+  bool finished = false;    // the trainable has nothing left to train
 };
 
 // Where a job starts when it is not the trial's own last checkpoint with the trial's values:
@@ -42,6 +43,9 @@ struct JobOutcome {
 struct JobStart {
   std::string checkpoint;         // relative to the study's directory ("": a fresh trainable)
   std::uint64_t reseed = 0;       // Trainable::reseed with this after loading (0: not reseeded)
+  // > 0: train this many units from the loaded state in one call (to at most the experiment's
+  // largest budget), as PBT's in-process runner trains an interval; 0: to the job's budget.
+  std::int64_t interval = 0;
 };
 
 struct Suggestion {
@@ -66,6 +70,9 @@ class Controller {
   // Where the job that this controller last suggested for `job.trial` starts (none: from the
   // trial's last committed checkpoint, with the trial's values as the base config's overrides).
   // A controller that returns one also has the job's values set as hyperparameters after loading.
+  // Only asked when continues_trials(): a worker then brings the controller up to the study's
+  // log before it starts a job another worker may have queued.
+  virtual bool continues_trials() const { return false; }
   virtual std::optional<JobStart> start_of(const Job& job) const {
     (void)job;
     return std::nullopt;

@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "controllers/hyperparameter_values.hpp"
 #include "controllers/tune_runner.hpp"
 #include "core/buffer_sink.hpp"
 #include "core/rng.hpp"
@@ -36,9 +37,22 @@ Job job_of(const nlohmann::json& entry) {
   return Job{entry.at("trial").get<int>(), values_from_json(entry.at("config")), entry.at("budget").get<std::int64_t>()};
 }
 
+// A result entry's outcome (entries written before they held status, steps and checkpoint
+// have only the loss).
+JobOutcome outcome_of(const nlohmann::json& entry) {
+  JobOutcome o;
+  o.loss = decode_loss(entry.at("loss"));
+  o.status = entry.value("status", std::string(std::isfinite(o.loss) ? "ok" : "diverged"));
+  o.steps = entry.value("steps", std::int64_t{0});
+  o.checkpoint = entry.value("checkpoint", std::string());
+  o.finished = entry.value("finished", false);
+  return o;
+}
+
 }  // namespace
 
-// The log's entries: {"result": {trial, budget, config, loss}} (on_result), {"job": {trial,
+// The log's entries: {"result": {trial, budget, config, loss, status, steps, checkpoint}}
+// (on_outcome), {"job": {trial,
 // budget, config}} (a suggestion that started a job) and {"done": true} (the first suggestion
 // that found nothing left to start). A wait is not logged: it changes no controller's state.
 class StudyWorker::Replay final : public core::WorkQueue::Decider {
@@ -55,7 +69,7 @@ class StudyWorker::Replay final : public core::WorkQueue::Decider {
   void apply(const std::string& entry) override {
     const nlohmann::json e = nlohmann::json::parse(entry);
     if (e.contains("result")) {
-      controller_->on_result(job_of(e.at("result")), decode_loss(e.at("result").at("loss")));
+      controller_->on_outcome(job_of(e.at("result")), outcome_of(e.at("result")));
       done_ = false;
     } else {
       const Suggestion s = controller_->suggest();
@@ -73,9 +87,15 @@ class StudyWorker::Replay final : public core::WorkQueue::Decider {
     ++applied_;
   }
   std::string react(const core::WorkQueue::Job& job, const core::WorkQueue::Result& result) override {
-    const nlohmann::json r = {{"trial", job.trial}, {"budget", job.budget}, {"config", nlohmann::json::parse(job.config)},
-                              {"loss", encode_loss(result.loss)}};
-    controller_->on_result(job_of(r), result.loss);
+    const nlohmann::json r = {{"trial", job.trial},
+                              {"budget", job.budget},
+                              {"config", nlohmann::json::parse(job.config)},
+                              {"loss", encode_loss(result.loss)},
+                              {"status", result.status},
+                              {"steps", result.steps},
+                              {"checkpoint", result.checkpoint},
+                              {"finished", result.finished}};
+    controller_->on_outcome(job_of(r), outcome_of(r));
     ++applied_;
     done_ = false;
     return nlohmann::json{{"result", r}}.dump();
@@ -97,6 +117,24 @@ class StudyWorker::Replay final : public core::WorkQueue::Decider {
     done_ = false;
   }
 
+  // For controllers that continue trials from each other's states: where `job` starts, after
+  // applying what the other workers appended to the log (a job claimed from the queue comes
+  // without a decision of this worker's, so its controller may not know it yet).
+  std::string name() const { return controller_ ? controller_->name() : std::string(); }
+  std::unique_ptr<Controller> release() { return std::move(controller_); }
+
+  std::optional<JobStart> start_of(const Job& job, core::WorkQueue& queue) {
+    if (!controller_) start(queue.controller_state());
+    if (!controller_->continues_trials()) return std::nullopt;
+    for (const std::string& entry : queue.decisions(applied_)) apply(entry);
+    const std::optional<JobStart> start = controller_->start_of(job);
+    if (!start) {
+      throw std::runtime_error("trial " + std::to_string(job.trial) + " budget " + std::to_string(job.budget) +
+                               ": a job the study's controller did not decide");
+    }
+    return start;
+  }
+
  private:
   static std::string entry_of(const Suggestion& s) {
     if (s.kind == Suggestion::Kind::kWait) return "a wait";
@@ -109,6 +147,13 @@ class StudyWorker::Replay final : public core::WorkQueue::Decider {
   std::int64_t applied_ = 0;
   bool done_ = false;  // the last entry applied is a done
 };
+
+std::unique_ptr<Controller> replay_study(const StudyWorker::ControllerMaker& make_controller, core::WorkQueue& queue) {
+  StudyWorker::Replay replay(make_controller);
+  replay.start(queue.controller_state());
+  for (const std::string& entry : queue.decisions()) replay.apply(entry);
+  return replay.release();
+}
 
 StudyWorker::StudyWorker(const core::SearchSpace& space, const core::TrialFactory& factory, ControllerMaker make_controller,
                          core::WorkQueue& queue, QueueOpener open_heartbeat_queue, std::string dir, std::uint64_t seed,
@@ -133,7 +178,10 @@ int StudyWorker::run(const std::function<bool()>& stop) {
     const int counted = committed_ + (finished ? 1 : 0);
     const bool more = !(stop && stop()) && (options_.max_trials <= 0 || counted < options_.max_trials);
     if (!more && !finished) break;
+    const auto turn_start = core::Clock::now();
     const core::WorkQueue::Turn turn = queue_.turn(finished, more, options_.name, options_.lease_seconds, *replay_);
+    store_seconds_ += core::seconds_since(turn_start);
+    ++store_calls_;
     if (finished) account(*finished, turn.accepted);
     finished.reset();
     if (turn.next) {
@@ -145,6 +193,7 @@ int StudyWorker::run(const std::function<bool()>& stop) {
     // Done: leave once no job is left that a dead worker's expired lease could hand back.
     if (turn.done) {
       const core::WorkQueue::Counts counts = queue_.counts();
+      ++store_calls_;
       if (counts.running == 0 && counts.queued == 0) break;
     }
     if (options_.idle_exit > 0 && core::seconds_since(idle_since) > options_.idle_exit) break;
@@ -166,6 +215,28 @@ void StudyWorker::account(const Finished& finished, bool accepted) {
                  static_cast<long long>(job.trial), static_cast<long long>(job.budget), job.attempt, factory_.metric().c_str(),
                  row.score, accepted ? row.status.c_str() : "refused (the job was taken over)");
   }
+}
+
+// PBT's interval, as its in-process runner trains one: a single call, to at most the largest
+// budget; a score the task cannot give yet is "no score" (the member keeps its state), any other
+// failure to score is a divergence.
+void StudyWorker::train_interval(core::Trainable& trainable, std::int64_t units, const std::function<bool()>& stop,
+                                 core::MetricSink& sink, TrialResult& result) const {
+  if (stop && stop()) {
+    result.status = kStopped;
+    return;
+  }
+  const std::int64_t target = std::min(max_units_ * factory_.unit(), trainable.steps_done() + units * factory_.unit());
+  if (trainable.steps_done() < target && !trainable.finished()) trainable.train(target - trainable.steps_done(), sink);
+  double score = std::nan("");
+  try {
+    score = factory_.score(trainable);
+  } catch (const core::NoScore& e) {
+    record_failure(e, result);
+    return;
+  } catch (const std::exception&) {
+  }
+  set_score(factory_, score, result);
 }
 
 std::optional<StudyWorker::Finished> StudyWorker::work(const core::WorkQueue::Job& job, const std::function<bool()>& stop) {
@@ -210,10 +281,25 @@ std::optional<StudyWorker::Finished> StudyWorker::work(const core::WorkQueue::Jo
   std::unique_ptr<core::Trainable> trainable;
   try {
     const std::uint64_t seed = core::derive_seed(seed_, core::Stream::kTrial, static_cast<std::uint64_t>(job.trial));
+    const auto catch_up_start = core::Clock::now();
+    const std::optional<JobStart> from = replay_->start_of(as_job, queue_);
+    if (from) {
+      store_seconds_ += core::seconds_since(catch_up_start);  // a round trip only for such controllers
+      ++store_calls_;
+    }
     trainable = factory_.make(space_.overrides(as_job.config), seed, max_units_);
-    if (!job.checkpoint.empty()) trainable->load(dir_ + "/" + job.checkpoint);
+    const std::string checkpoint = from ? from->checkpoint : job.checkpoint;
+    if (!checkpoint.empty()) trainable->load(dir_ + "/" + checkpoint);
+    if (from) {
+      if (from->reseed != 0) trainable->reseed(from->reseed);
+      set_hyperparameter_values(space_, factory_, as_job.config, replay_->name(), *trainable);
+    }
     start = trainable->steps_done();
-    train_and_score(*trainable, factory_, job.budget, [&] { return lost.load() || (stop && stop()); }, curve, result);
+    if (from && from->interval > 0) {
+      train_interval(*trainable, from->interval, [&] { return lost.load() || (stop && stop()); }, curve, result);
+    } else {
+      train_and_score(*trainable, factory_, job.budget, [&] { return lost.load() || (stop && stop()); }, curve, result);
+    }
     if (result.status != kStopped) {
       // Complete before the store names it: written beside, then renamed.
       const std::string tmp = dir_ + "/" + relative + ".tmp";
@@ -244,8 +330,9 @@ std::optional<StudyWorker::Finished> StudyWorker::work(const core::WorkQueue::Jo
   }
   if (trainable) result.steps = std::max<std::int64_t>(0, trainable->steps_done() - start);
   result.seconds = core::seconds_since(started);
+  work_seconds_ += result.seconds;
   return Finished{job, {result.loss, result.score, result.status, result.steps, result.seconds,
-                        result.status == kStopped ? "" : relative}};
+                        result.status == kStopped ? "" : relative, trainable && trainable->finished()}};
 }
 
 }  // namespace graybox::controllers

@@ -33,6 +33,8 @@ struct WorkerOptions {
   bool quiet = false;
 };
 
+struct TrialResult;
+
 class StudyWorker {
  public:
   using ControllerMaker = std::function<std::unique_ptr<Controller>()>;
@@ -48,12 +50,21 @@ class StudyWorker {
   // of results this worker committed.
   int run(const std::function<bool()>& stop = {});
   int refused() const { return refused_; }
+  // The worker's own round trips to the store (turns, catch-ups of the log, the done check; the
+  // lease renewals run beside training on their own connection) and their seconds, against the
+  // seconds spent in jobs (loading, training, scoring, saving).
+  int store_calls() const { return store_calls_; }
+  double store_seconds() const { return store_seconds_; }
+  double work_seconds() const { return work_seconds_; }
   ~StudyWorker();
 
  private:
+  friend std::unique_ptr<Controller> replay_study(const ControllerMaker&, core::WorkQueue&);
   using Finished = std::pair<core::WorkQueue::Job, core::WorkQueue::Result>;
   // Trains `job`; none if it stopped (then it is given back).
   std::optional<Finished> work(const core::WorkQueue::Job& job, const std::function<bool()>& stop);
+  void train_interval(core::Trainable& trainable, std::int64_t units, const std::function<bool()>& stop,
+                      core::MetricSink& sink, TrialResult& result) const;
   // Counts and reports the committed or refused result of the turn that took `finished`.
   void account(const Finished& finished, bool accepted);
 
@@ -68,7 +79,11 @@ class StudyWorker {
   std::uint64_t seed_;
   std::int64_t max_units_;
   WorkerOptions options_;
-  int committed_ = 0, refused_ = 0;
+  int committed_ = 0, refused_ = 0, store_calls_ = 0;
+  double store_seconds_ = 0.0, work_seconds_ = 0.0;
 };
+
+// The study's controller after every decision in its log (the driver's summary of a study).
+std::unique_ptr<Controller> replay_study(const StudyWorker::ControllerMaker& make_controller, core::WorkQueue& queue);
 
 }  // namespace graybox::controllers

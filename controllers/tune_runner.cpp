@@ -35,7 +35,11 @@ void train_and_score(core::Trainable& trainable, const core::TrialFactory& facto
     const std::int64_t next = std::min(target, (trainable.steps_done() / unit + 1) * unit);
     trainable.train(next - trainable.steps_done(), sink);
   }
-  result.score = factory.score(trainable);
+  set_score(factory, factory.score(trainable), result);
+}
+
+void set_score(const core::TrialFactory& factory, double score, TrialResult& result) {
+  result.score = score;
   if (!std::isfinite(result.score)) {
     result.status = "diverged";
     result.loss = INFINITY;

@@ -45,6 +45,8 @@ extern const char* const kStopped;
 // status ("ok" or "diverged"). Throws what the trainable or the scoring throws.
 void train_and_score(core::Trainable& trainable, const core::TrialFactory& factory, std::int64_t budget,
                      const std::function<bool()>& stop, core::MetricSink& sink, TrialResult& result);
+// The result's score, loss and status ("ok", or "diverged" for a non-finite score).
+void set_score(const core::TrialFactory& factory, double score, TrialResult& result);
 // The result of a job that threw `e`: "no score: ..." (core::NoScore) or "error: ...".
 void record_failure(const std::exception& e, TrialResult& result);
 

@@ -37,6 +37,9 @@ class WorkQueue {
     std::int64_t steps = 0;
     double seconds = 0.0;
     std::string checkpoint;  // relative to the study's directory; "" for none
+    // The trainable has nothing left to train (reaches the controller through its log entry;
+    // the store's row does not keep it).
+    bool finished = false;
   };
   struct NewJob {
     std::int64_t trial = 0, budget = 0;
@@ -96,9 +99,9 @@ class WorkQueue {
   virtual Counts counts() = 0;
   // The committed jobs, in the order they were committed.
   virtual std::vector<std::pair<Job, Result>> results() = 0;
-  // The controller's first state and the log of its decisions, in order.
+  // The controller's first state and the log of its decisions, in order (those after entry `after`).
   virtual std::string controller_state() = 0;
-  virtual std::vector<std::string> decisions() = 0;
+  virtual std::vector<std::string> decisions(std::int64_t after = 0) = 0;
 };
 
 }  // namespace graybox::core

@@ -14,11 +14,13 @@
 namespace graybox::pbt {
 
 nlohmann::json LineageEvent::to_json() const {
-  return {{"kind", kind},           {"member", member},          {"donor", donor},
+  nlohmann::json j = {{"kind", kind},           {"member", member},          {"donor", donor},
           {"member_step", member_step}, {"donor_step", donor_step}, {"old_config", old_config},
           {"new_config", new_config}, {"hyperparameters", hyperparameters},
           {"member_score", std::isfinite(member_score) ? nlohmann::json(member_score) : nlohmann::json()},
           {"donor_score", std::isfinite(donor_score) ? nlohmann::json(donor_score) : nlohmann::json()}};
+  if (!checkpoint.empty()) j["checkpoint"] = checkpoint;
+  return j;
 }
 
 LineageEvent LineageEvent::from_json(const nlohmann::json& j) {
@@ -33,6 +35,7 @@ LineageEvent LineageEvent::from_json(const nlohmann::json& j) {
   e.hyperparameters = j.at("hyperparameters").get<std::map<std::string, double>>();
   e.member_score = j.at("member_score").is_null() ? std::nan("") : j.at("member_score").get<double>();
   e.donor_score = j.at("donor_score").is_null() ? std::nan("") : j.at("donor_score").get<double>();
+  e.checkpoint = j.value("checkpoint", std::string());
   return e;
 }
 

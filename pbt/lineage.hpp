@@ -23,6 +23,9 @@ struct LineageEvent {
   nlohmann::json old_config, new_config;  // {search-space key: value}
   std::map<std::string, double> hyperparameters;  // after the event, by hyperparameter name
   double member_score = 0.0, donor_score = 0.0;
+  // Across workers: the committed checkpoint an exploit copied (the donor's) or a rollback went
+  // back to, relative to the study's directory ("" in one process, whose copies are in memory).
+  std::string checkpoint;
 
   nlohmann::json to_json() const;
   static LineageEvent from_json(const nlohmann::json& j);

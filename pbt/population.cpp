@@ -8,12 +8,8 @@
 using nlohmann::json;
 
 namespace graybox::pbt {
-namespace {
-
-json number(double v) { return std::isfinite(v) ? json(v) : json(); }
-double number(const json& j) { return j.is_null() ? std::nan("") : j.get<double>(); }
-
-}  // namespace
+json score_to_json(double v) { return std::isfinite(v) ? json(v) : json(); }
+double score_from_json(const json& j) { return j.is_null() ? std::nan("") : j.get<double>(); }
 
 Population::Population(const PbtOptions& options, const core::SearchSpace& space, const core::TrialFactory& factory,
                        std::uint64_t seed)
@@ -182,14 +178,14 @@ LineageEvent& Population::rollback(int member, std::int64_t steps) {
 json Population::state() const {
   json members = json::array();
   for (const auto& m : members_) {
-    members.push_back({{"config", core::values_to_json(m.config)}, {"score", number(m.score)},
-                       {"gain_before", number(m.gain_before)}, {"checkpoint", m.checkpoint}, {"steps", m.steps},
+    members.push_back({{"config", core::values_to_json(m.config)}, {"score", score_to_json(m.score)},
+                       {"gain_before", score_to_json(m.gain_before)}, {"checkpoint", m.checkpoint}, {"steps", m.steps},
                        {"unscored", m.unscored}, {"finished", m.finished}});
   }
   json lineage = json::array();
   for (const auto& e : lineage_) lineage.push_back(e.to_json());
   json history = json::array();
-  for (const auto& h : history_) history.push_back({h.member, h.step, number(h.score), h.config});
+  for (const auto& h : history_) history.push_back({h.member, h.step, score_to_json(h.score), h.config});
   json pb2 = json::array();
   for (const auto& p : pb2_data_) pb2.push_back({p.t, p.score_before, core::values_to_json(p.config), p.y});
   return {{"round", round_},     {"rng", rng_.state()}, {"total_units", total_steps_}, {"members", members},
@@ -203,7 +199,7 @@ void Population::load_state(const json& state) {
   lineage_.clear();
   for (const auto& e : state.at("lineage")) lineage_.push_back(LineageEvent::from_json(e));
   history_.clear();
-  for (const auto& h : state.at("history")) history_.push_back({h[0].get<int>(), h[1].get<std::int64_t>(), number(h[2]), h[3]});
+  for (const auto& h : state.at("history")) history_.push_back({h[0].get<int>(), h[1].get<std::int64_t>(), score_from_json(h[2]), h[3]});
   pb2_data_.clear();
   for (const auto& p : state.at("pb2")) {
     pb2_data_.push_back({p[0].get<double>(), p[1].get<double>(), core::values_from_json(p[2]), p[3].get<double>()});
@@ -212,14 +208,27 @@ void Population::load_state(const json& state) {
   for (const auto& j : state.at("members")) {
     MemberState m;
     m.config = core::values_from_json(j.at("config"));
-    m.score = number(j.at("score"));
-    m.gain_before = number(j.at("gain_before"));
+    m.score = score_from_json(j.at("score"));
+    m.gain_before = score_from_json(j.at("gain_before"));
     m.checkpoint = j.at("checkpoint").get<std::string>();
     m.steps = j.at("steps").get<std::int64_t>();
     m.unscored = j.value("unscored", false);
     m.finished = j.value("finished", false);
     members_.push_back(std::move(m));
   }
+}
+
+std::vector<Segment> export_lineage(const std::string& dir, const Population& population, const core::TrialFactory& factory) {
+  const int b = population.best();
+  std::vector<Segment> chain;
+  if (b >= 0) chain = ancestry(population.lineage(), b, population.member(b).steps);
+  std::vector<MemberSummary> members;
+  for (int i = 0; i < population.size(); ++i) {
+    const MemberState& m = population.member(i);
+    members.push_back({i, m.score, m.steps, json::parse(population.space().to_json(m.config))});
+  }
+  write_lineage_exports(dir, population.lineage(), members, b, chain, factory.metric(), factory.maximize(), population.tuned_names());
+  return chain;
 }
 
 }  // namespace graybox::pbt

@@ -63,6 +63,7 @@ class Population {
              std::uint64_t seed);
 
   const PbtOptions& options() const { return options_; }
+  const core::SearchSpace& space() const { return space_; }
   int size() const { return static_cast<int>(members_.size()); }
   MemberState& member(int i) { return members_.at(static_cast<std::size_t>(i)); }
   const MemberState& member(int i) const { return members_.at(static_cast<std::size_t>(i)); }
@@ -118,5 +119,13 @@ class Population {
   std::int64_t total_steps_ = 0;
   int round_ = 0;
 };
+
+// A score or gain in saved state: JSON has no NaN, so null stands for it.
+nlohmann::json score_to_json(double v);
+double score_from_json(const nlohmann::json& j);
+
+// Writes lineage.json, lineage.dot and schedules/best.yaml into `dir`; returns the best member's
+// ancestry.
+std::vector<Segment> export_lineage(const std::string& dir, const Population& population, const core::TrialFactory& factory);
 
 }  // namespace graybox::pbt

@@ -385,14 +385,6 @@ void PopulationRunner::run_asynchronous(const std::function<bool()>& on_round) {
   });
 }
 
-std::vector<Segment> PopulationRunner::export_lineage() const {
-  const int b = best();
-  std::vector<Segment> chain;
-  if (b >= 0) chain = ancestry(lineage(), b, steps(b));
-  std::vector<MemberSummary> members;
-  for (int i = 0; i < size(); ++i) members.push_back({i, score(i), steps(i), json::parse(space_.to_json(config(i)))});
-  write_lineage_exports(dir_, lineage(), members, b, chain, factory_.metric(), factory_.maximize(), population_.tuned_names());
-  return chain;
-}
+std::vector<Segment> PopulationRunner::export_lineage() const { return pbt::export_lineage(dir_, population_, factory_); }
 
 }  // namespace graybox::pbt

@@ -62,6 +62,7 @@ class PopulationRunner {
   double exploit_seconds() const { return exploit_seconds_; }    // in-memory copies
   double decision_seconds() const { return decision_seconds_; }  // selection, explore, PB2
   std::uint64_t member_seed(int member) const;
+  const Population& population() const { return population_; }
 
   // Writes lineage.json, lineage.dot and schedules/best.yaml into the run directory; returns
   // the best member's ancestry.

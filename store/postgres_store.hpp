@@ -55,7 +55,7 @@ class PostgresStore final : public core::Store, public core::WorkQueue {
   Counts counts() override;
   std::vector<std::pair<Job, Result>> results() override;
   std::string controller_state() override;
-  std::vector<std::string> decisions() override;
+  std::vector<std::string> decisions(std::int64_t after = 0) override;
 
   // For tests: the next transaction commits, then reports a lost connection, as when the
   // server's acknowledgment of a COMMIT is lost with the connection.

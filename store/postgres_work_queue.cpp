@@ -211,11 +211,11 @@ std::string PostgresStore::controller_state() {
   return state;
 }
 
-std::vector<std::string> PostgresStore::decisions() {
+std::vector<std::string> PostgresStore::decisions(std::int64_t after) {
   std::vector<std::string> entries;
   transact([&](pqxx::transaction_base& tx) {
     entries.clear();
-    for (const auto& row : tx.exec_prepared("log_after", study(), 0)) entries.push_back(row[0].as<std::string>());
+    for (const auto& row : tx.exec_prepared("log_after", study(), after)) entries.push_back(row[0].as<std::string>());
   });
   return entries;
 }

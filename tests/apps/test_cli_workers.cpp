@@ -184,6 +184,50 @@ TEST_F(Workers, TwoWorkersAppendEachDecisionOnceInOneTransactionPerJob) {
   EXPECT_EQ(sql("SELECT COUNT(*) FROM graybox_metrics WHERE name = 'tune/score'"), "30");
 }
 
+// PBT across workers: a synchronous population trained by four `graybox worker` processes on
+// PostgreSQL ends where one process on SQLite ends with the same seed: the same scores, the same
+// history, the same lineage. Asynchronous PBT (timing-dependent) is refused across workers.
+TEST_F(Workers, APbtStudyOfFourWorkersEndsWhereOneProcessOnSqliteEnds) {
+  const std::string config = write("pbt.yaml",
+      "seed: 3\ntask: branin_timed\ntune:\n  algorithm: pbt\n  population: 4\n  perturbation_interval: 2\n"
+      "  max_budget: 10\nsearch_space:\n  x1: {type: float, low: -5, high: 10}\n  x2: {type: float, low: 0, high: 15}\n");
+  Result r = run("tune " + config + " --quiet --out " + dir_ + "/one");
+  ASSERT_EQ(r.code, 0) << r.output;
+
+  const std::string storage = "--storage " + server_.url() + " --study pbt";
+  const std::string out = dir_ + "/study";
+  r = run("tune " + config + " --out " + out + " " + storage + " --workers-only --quiet");
+  ASSERT_EQ(r.code, 0) << r.output;
+  std::vector<pid_t> workers;
+  for (int i = 0; i < 4; ++i) workers.push_back(spawn("worker " + storage, dir_ + "/w" + std::to_string(i) + ".log"));
+  for (std::size_t i = 0; i < workers.size(); ++i) {
+    EXPECT_EQ(wait_exit(workers[i], 120), 0) << graybox::core::read_file(dir_ + "/w" + std::to_string(i) + ".log");
+  }
+  r = run("tune --resume --out " + out + " " + storage + " --quiet");
+  ASSERT_EQ(r.code, 0) << r.output;
+
+  const auto one = nlohmann::json::parse(graybox::core::read_file(dir_ + "/one/summary.json"));
+  const auto study = nlohmann::json::parse(graybox::core::read_file(out + "/summary.json"));
+  EXPECT_EQ(one.at("member_scores"), study.at("member_scores"));
+  EXPECT_EQ(one.at("exploits"), study.at("exploits"));
+  EXPECT_GT(study.at("exploits").get<int>(), 0);
+  EXPECT_EQ(one.at("total_budget"), study.at("total_budget"));
+  EXPECT_EQ(graybox::core::read_file(dir_ + "/one/history.csv"), graybox::core::read_file(out + "/history.csv"));
+  // Jobs spread over the workers: one per member and round, each committed once.
+  EXPECT_EQ(sql("SELECT COUNT(*) FROM graybox_jobs WHERE study = 'pbt' AND state = 'done'"), "20");
+  EXPECT_GE(sql_int("SELECT COUNT(DISTINCT worker) FROM graybox_jobs WHERE study = 'pbt'"), 2);
+  const auto lineage = nlohmann::json::parse(graybox::core::read_file(out + "/lineage.json"));
+  for (const auto& e : lineage.at("events")) {
+    if (e.at("kind") == "exploit") {
+      EXPECT_TRUE(fs::exists(out + "/" + e.at("checkpoint").get<std::string>() + "/state.json")) << e;
+    }
+  }
+
+  r = run("tune " + config + " --out " + dir_ + "/async --storage " + server_.url() + " --study pbt_async --workers-only --set tune.synchronous=false");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("tune.synchronous"), std::string::npos) << r.output;
+}
+
 // Workers share a study only through PostgreSQL; a worker of a study that is not there says so.
 TEST_F(Workers, BadStorageIsExitCode2NamingIt) {
   Result r = run("worker --storage sqlite:///tmp/x.sqlite --study s");

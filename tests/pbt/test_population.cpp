@@ -19,6 +19,7 @@
 #include "core/files.hpp"
 #include "pbt/population_runner.hpp"
 #include "tasks/synthetic_task.hpp"
+#include "tests/pbt/pbt_test_support.hpp"
 #include "tests/tasks/synthetic_factory_wrapper.hpp"
 
 namespace fs = std::filesystem;
@@ -26,18 +27,8 @@ namespace fs = std::filesystem;
 namespace graybox::pbt {
 namespace {
 
-core::SearchSpace branin_space() {
-  return core::SearchSpace({core::Dimension{"x1", core::DimensionType::kFloat, -5, 10, false, {}, "", {}},
-                            core::Dimension{"x2", core::DimensionType::kFloat, 0, 15, false, {}, "", {}}});
-}
-
-std::string fresh_dir(const std::string& name) {
-  // The pid keeps two test processes (two build trees, ctest -j) out of each other's way.
-  const std::string dir = (fs::temp_directory_path() / ("graybox_pbt_" + name + "_" + std::to_string(::getpid()))).string();
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
+using testing::branin_space;
+using testing::fresh_dir;
 
 class NullSinkForTest final : public core::MetricSink {
  public:
@@ -55,13 +46,7 @@ PbtOptions options(const std::string& algorithm = "pbt") {
   return o;
 }
 
-// The synthetic objective, but a member whose x1 is above 6 diverges (NaN score).
-class DivergingFactory final : public tasks::testing::WrappedSyntheticFactory {
- public:
-  double score(core::Trainable& t) const override {
-    return t.hyperparameters().get("x1") > 6.0 ? std::nan("") : inner().score(t);
-  }
-};
+using tasks::testing::DivergingFactory;
 
 // A trainable whose state is distinguishable from its hyperparameters: `progress` grows by
 // rate(x) per step trained and is the score (maximised), so the score of the state a copy took

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <functional>
 #include <memory>
@@ -39,6 +40,14 @@ class WrappedSyntheticFactory : public core::TrialFactory {
 
  private:
   std::unique_ptr<core::TrialFactory> inner_;
+};
+
+// The objective, but a member whose x1 is above 6 diverges (NaN score).
+class DivergingFactory final : public WrappedSyntheticFactory {
+ public:
+  double score(core::Trainable& t) const override {
+    return t.hyperparameters().get("x1") > 6.0 ? std::nan("") : inner().score(t);
+  }
 };
 
 // The objective, but no score yet (core::NoScore, as an RL trial before its first finished
