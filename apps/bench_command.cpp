@@ -27,6 +27,7 @@
 #include "core/config.hpp"
 #include "core/error.hpp"
 #include "core/files.hpp"
+#include "store/open_store.hpp"
 #include "store/sqlite_store.hpp"
 
 namespace fs = std::filesystem;
@@ -48,10 +49,10 @@ BenchPlan resolve_plan(const BenchOptions& options, const std::string& out, bool
   fresh = true;
   if (options.resume) {
     if (out.empty()) throw core::UserError("--resume needs --out BENCH_DIR (the benchmark to continue)");
-    if (!fs::exists(out + "/store.sqlite")) throw core::UserError(out + ": not a benchmark directory (no store.sqlite)");
-    const store::SqliteStore store(out + "/store.sqlite");
-    if (!is_bench_store(store)) throw core::UserError(out + ": holds a run, not a benchmark");
-    BenchPlan saved = saved_plan(store);
+    const std::unique_ptr<core::Store> store = open_bench_store(out);
+    if (!store) throw core::UserError(out + ": not a benchmark directory (no store.sqlite or storage.json)");
+    if (!is_bench_store(*store)) throw core::UserError(out + ": holds a run, not a benchmark");
+    BenchPlan saved = saved_plan(*store);
     if (!options.config_path.empty()) {
       BenchPlan given = load_bench_plan(options.config_path, options.smoke);
       given.parallel = saved.parallel;
@@ -108,19 +109,35 @@ int bench_command(const BenchOptions& options) {
   if (out.empty()) out = default_run_path(options.config_path);
   fs::create_directories(out);
   const core::DirLock lock(out);
-  if (fresh && fs::exists(out + "/store.sqlite")) {
+  if (fresh && (fs::exists(out + "/store.sqlite") || fs::exists(out + "/storage.json"))) {
     throw core::UserError(out + ": this directory already holds a benchmark; pass --resume to continue it or choose another --out");
   }
+  const auto [saved_url, saved_study] = bench_storage(out);
+  if (options.resume && !options.storage.empty() && (options.storage != saved_url || options.study != saved_study)) {
+    throw core::UserError("--storage " + options.storage + " --study " + options.study + ": " + out + " keeps its benchmark in " +
+                          (saved_url.empty() ? out + "/store.sqlite" : saved_url + " study " + saved_study) +
+                          " (drop --storage to continue it there)");
+  }
+  std::unique_ptr<core::Store> store;
+  if (fresh && !options.storage.empty()) {
+    store = store::open_store(store::parse_storage_url(options.storage, "--storage"), options.study);
+    if (is_bench_store(*store)) {
+      throw core::UserError("--study " + options.study + ": " + store->location() +
+                            " already holds a benchmark by that name; choose another --study, or --resume its --out");
+    }
+  }
   prepare_tasks(plan, out);
-  store::SqliteStore store(out + "/store.sqlite");
+  if (fresh && !options.storage.empty()) write_bench_storage(out, options.storage, options.study);
+  if (!store) store = open_bench_store(out);
+  if (!store) store = std::make_unique<store::SqliteStore>(out + "/store.sqlite");
   if (fresh) {
-    store.set_meta("kind", "bench");
-    store.set_meta("bench_plan", plan.to_json().dump());
+    store->set_meta("kind", "bench");
+    store->set_meta("bench_plan", plan.to_json().dump());
   }
 
   const std::vector<Cell> cells = plan_cells(plan, out);
   std::set<int> done, failed_before;  // failed cells start again from nothing
-  for (const auto& row : store.trials()) {
+  for (const auto& row : store->trials()) {
     if (row.status == "done") done.insert(static_cast<int>(row.trial));
     if (row.status == "failed") failed_before.insert(static_cast<int>(row.trial));
   }
@@ -163,8 +180,8 @@ int bench_command(const BenchOptions& options) {
       if (r.status == "stopped") continue;
       const json key{{"task", task}, {"method", method}, {"seed", cell->seed}, {"dir", fs::relative(cell->dir, out).string()},
                      {"wall_seconds", r.wall_seconds}};
-      store.upsert_trial({cell->index, key.dump(), r.spent, std::isfinite(r.score) ? -r.score : r.score, r.score, r.status});
-      store.commit();
+      store->upsert_trial({cell->index, key.dump(), r.spent, std::isfinite(r.score) ? -r.score : r.score, r.score, r.status});
+      store->commit();
       if (r.status == "done") {
         ++finished_now, done.insert(cell->index);
       } else {
@@ -212,7 +229,7 @@ int bench_command(const BenchOptions& options) {
     return 130;
   }
   const core::BenchmarkOptions table_options = bench_options(plan);
-  const core::BenchmarkTable table = core::benchmark_table(bench_runs(store, plan), table_options);
+  const core::BenchmarkTable table = core::benchmark_table(bench_runs(*store, plan), table_options);
   const std::string markdown = write_bench_tables(out, table, table_options);
   std::printf("%s", markdown.c_str());
   for (const auto& row : table.rows) {

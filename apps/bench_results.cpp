@@ -1,11 +1,36 @@
 #include "apps/bench_results.hpp"
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
 #include "core/files.hpp"
+#include "store/open_store.hpp"
+#include "store/sqlite_store.hpp"
 
 namespace graybox::apps {
+
+std::pair<std::string, std::string> bench_storage(const std::string& dir) {
+  const std::string path = dir + "/storage.json";
+  if (!std::filesystem::exists(path)) return {};
+  try {
+    const nlohmann::json j = nlohmann::json::parse(core::read_file(path));
+    return {j.at("storage").get<std::string>(), j.at("study").get<std::string>()};
+  } catch (const std::exception& e) {
+    throw core::UserError(path + ": not a benchmark's storage file (" + e.what() + ")");
+  }
+}
+
+void write_bench_storage(const std::string& dir, const std::string& url, const std::string& study) {
+  core::write_file_atomic(dir + "/storage.json", nlohmann::json{{"storage", url}, {"study", study}}.dump(2) + "\n");
+}
+
+std::unique_ptr<core::Store> open_bench_store(const std::string& dir) {
+  const auto [url, study] = bench_storage(dir);
+  if (!url.empty()) return store::open_store(store::parse_storage_url(url, dir + "/storage.json"), study);
+  if (!std::filesystem::exists(dir + "/store.sqlite")) return nullptr;
+  return std::make_unique<store::SqliteStore>(dir + "/store.sqlite");
+}
 
 bool is_bench_store(const core::Store& store) { return store.meta("kind") == "bench"; }
 

@@ -8,9 +8,21 @@
 
 #include "apps/bench_plan.hpp"
 #include "core/benchmark_table.hpp"
+#include <memory>
+#include <string>
+#include <utility>
+
 #include "core/store.hpp"
 
 namespace graybox::apps {
+
+// A benchmark's store: <dir>/store.sqlite, or the one that <dir>/storage.json names (a benchmark
+// started with --storage URL --study NAME keeps its plan and cells there). Null if neither is there.
+std::unique_ptr<core::Store> open_bench_store(const std::string& dir);
+// Writes <dir>/storage.json for a benchmark whose store is `url`, study `study`.
+void write_bench_storage(const std::string& dir, const std::string& url, const std::string& study);
+// The storage URL and study a benchmark directory names (empty if it keeps store.sqlite).
+std::pair<std::string, std::string> bench_storage(const std::string& dir);
 
 // Whether the store is a benchmark's (meta kind = bench).
 bool is_bench_store(const core::Store& store);

@@ -82,6 +82,8 @@ struct BenchOptions {
   bool resume = false;
   bool smoke = false;       // every entry's smoke_set and smoke.seeds: tiny budgets
   bool quiet = false;
+  std::string storage;      // --storage URL: the benchmark's plan and cells in that store ("": DIR/store.sqlite)
+  std::string study = "default";  // --study NAME in a shared store
 };
 // graybox bench BENCH.yaml: methods x tasks x seeds, each cell a graybox process (bench_plan.hpp).
 int bench_command(const BenchOptions& options);

@@ -129,6 +129,9 @@ int main(int argc, char** argv) {
   bench_cmd->add_flag("--resume", bench.resume, "continue the benchmark in --out; finished cells are kept");
   bench_cmd->add_flag("--smoke", bench.smoke, "tiny budgets: every entry's smoke_set and smoke.seeds");
   bench_cmd->add_flag("--quiet", bench.quiet, "no progress lines");
+  bench_cmd->add_option("--storage", bench.storage,
+                        "the benchmark's store: sqlite:///path or postgresql://user@host:port/db (default: DIR/store.sqlite)");
+  bench_cmd->add_option("--study", bench.study, "with --storage: the benchmark's name in a shared database (default: default)");
 
   std::string lineage_dir;
   bool lineage_json = false;

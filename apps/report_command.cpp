@@ -72,7 +72,8 @@ json summary_rows(const core::Store& store) {
 }  // namespace
 
 int report_command(const std::string& run_dir, const std::string& out_option, const std::string& metric) {
-  if (!fs::exists(run_dir + "/store.sqlite")) throw core::UserError(run_dir + ": not a run directory (no store.sqlite)");
+  const std::unique_ptr<core::Store> store = open_bench_store(run_dir);  // a run's store.sqlite, or a benchmark's store
+  if (!store) throw core::UserError(run_dir + ": not a run directory (no store.sqlite)");
   const std::string script = std::string(GRAYBOX_TOOLS_DIR) + "/report.py";
   if (!fs::exists(script)) throw core::UserError(script + ": the report script is missing (tools/ of the source tree)");
   if (std::system((quoted(python()) + " -c 'import matplotlib' > /dev/null 2>&1").c_str()) != 0) {
@@ -82,20 +83,25 @@ int report_command(const std::string& run_dir, const std::string& out_option, co
   const std::string out = out_option.empty() ? run_dir + "/report" : out_option;
   fs::create_directories(out);
   json rows;
-  {
-    store::SqliteStore store(run_dir + "/store.sqlite");
-    if (is_bench_store(store)) {
-      // A benchmark: its tables (seeded, the same as graybox bench printed), then its pictures.
-      const BenchPlan plan = saved_plan(store);
-      const core::BenchmarkOptions options = bench_options(plan);
-      write_bench_tables(out, core::benchmark_table(bench_runs(store, plan), options), options);
-      const std::string bench_script = std::string(GRAYBOX_TOOLS_DIR) + "/bench_report.py";
-      const int status = std::system((quoted(python()) + " " + quoted(bench_script) + " " + quoted(run_dir) + " " + quoted(out)).c_str());
-      if (status != 0) throw core::UserError(run_dir + ": the report script failed (" + bench_script + ", status " + std::to_string(status) + ")");
-      return 0;
+  if (is_bench_store(*store)) {
+    // A benchmark: its tables (seeded, the same as graybox bench printed), then its pictures from
+    // the plan and the cells done, handed to the script in a file.
+    const BenchPlan plan = saved_plan(*store);
+    const core::BenchmarkOptions options = bench_options(plan);
+    write_bench_tables(out, core::benchmark_table(bench_runs(*store, plan), options), options);
+    json cells = json::array();
+    for (const auto& t : store->trials()) {
+      if (t.status == "done") cells.push_back(json::parse(t.config));
     }
-    rows = summary_rows(store);
+    const std::string cells_file = out + "/bench_cells.json";
+    core::write_file_atomic(cells_file, json{{"plan", plan.to_json()}, {"cells", cells}}.dump() + "\n");
+    const std::string bench_script = std::string(GRAYBOX_TOOLS_DIR) + "/bench_report.py";
+    const int status = std::system(
+        (quoted(python()) + " " + quoted(bench_script) + " " + quoted(run_dir) + " " + quoted(out) + " " + quoted(cells_file)).c_str());
+    if (status != 0) throw core::UserError(run_dir + ": the report script failed (" + bench_script + ", status " + std::to_string(status) + ")");
+    return 0;
   }
+  rows = summary_rows(*store);
   const std::string summary = out + "/summary.json";
   core::write_file_atomic(summary, rows.dump(1) + "\n");
   std::string command = quoted(python()) + " " + quoted(script) + " " + quoted(run_dir) + " " + quoted(out) +

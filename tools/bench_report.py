@@ -1,8 +1,10 @@
 #!/usr/bin/python3
-"""Pictures of one graybox benchmark directory (graybox bench), drawn from its store.sqlite, the
-cells' own run directories and the tables graybox report computed (results.csv, profiles.csv).
+"""Pictures of one graybox benchmark directory (graybox bench), drawn from the plan and cells of
+its store (which graybox report writes to CELLS_JSON, wherever the store is: the directory's
+store.sqlite or a PostgreSQL study), the cells' own run directories and the tables graybox report
+computed (results.csv, profiles.csv).
 
-usage: bench_report.py BENCH_DIR OUT_DIR
+usage: bench_report.py BENCH_DIR OUT_DIR CELLS_JSON
 
 Writes into OUT_DIR: final.png (IQM and mean score per method with 95 % stratified bootstrap
 intervals, per task and overall), improvement.png (probability of improvement over the baseline
@@ -206,12 +208,12 @@ def table_html(rows, baseline):
 
 
 def main():
-    if len(sys.argv) != 3:
+    if len(sys.argv) != 4:
         sys.exit(__doc__)
     bench_dir, out_dir = sys.argv[1], sys.argv[2]
-    db = sqlite3.connect("file:" + os.path.join(bench_dir, "store.sqlite") + "?mode=ro", uri=True)
-    plan = json.loads(dict(db.execute("SELECT key, value FROM meta").fetchall())["bench_plan"])
-    cells = [json.loads(c) for (c,) in db.execute("SELECT config FROM trials WHERE status = 'done' ORDER BY trial")]
+    with open(sys.argv[3]) as f:
+        saved = json.load(f)
+    plan, cells = saved["plan"], saved["cells"]
     rows = read_csv(os.path.join(out_dir, "results.csv"))
     profiles = read_csv(os.path.join(out_dir, "profiles.csv"))
     pictures = []

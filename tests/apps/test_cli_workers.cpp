@@ -228,6 +228,39 @@ TEST_F(Workers, APbtStudyOfFourWorkersEndsWhereOneProcessOnSqliteEnds) {
   EXPECT_NE(r.output.find("tune.synchronous"), std::string::npos) << r.output;
 }
 
+// `graybox bench --storage URL --study NAME`: the benchmark's plan and cells live in the shared
+// store (the directory keeps the cells' runs and storage.json); --resume and report find it there.
+TEST_F(Workers, ABenchmarkKeepsItsPlanAndCellsInAPostgresStudy) {
+  write("digits.yaml",
+        "seed: 1\ndata:\n  name: digits\n  limit: 160\nmodel:\n  type: mlp\n  widths: [16]\noptimizer:\n  name: sgd\n"
+        "  lr: 0.05\n  momentum: 0.9\ntrain:\n  epochs: 2\n  batch_size: 32\n");
+  const std::string bench = write("bench.yaml",
+      "seeds: 2\nbaseline: constant\nscore: eval\nparallel: 2\nbootstrap:\n  replicates: 200\ntasks:\n  digits: {config: digits.yaml}\n"
+      "methods:\n  constant: {command: fit, set: [schedule.type=constant]}\n  cosine: {command: fit, set: [schedule.type=cosine]}\n");
+  const std::string out = dir_ + "/b";
+  const std::string storage = "--storage " + server_.url() + " --study b1";
+  Result r = run("bench " + bench + " --out " + out + " " + storage + " --quiet");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_TRUE(fs::exists(out + "/storage.json"));
+  EXPECT_FALSE(fs::exists(out + "/store.sqlite"));
+  EXPECT_EQ(sql("SELECT COUNT(*) FROM graybox_trials WHERE study = 'b1' AND status = 'done'"), "4");
+  EXPECT_NE(r.output.find("cosine"), std::string::npos) << r.output;
+
+  r = run("bench --resume --out " + out + " --quiet");  // nothing left: every cell is kept
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_EQ(sql("SELECT COUNT(*) FROM graybox_trials WHERE study = 'b1'"), "4");
+  r = run("report " + out);
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_TRUE(fs::exists(out + "/report/final.png"));
+
+  r = run("bench " + bench + " --out " + dir_ + "/b2 " + storage + " --quiet");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("already holds a benchmark"), std::string::npos) << r.output;
+  r = run("bench --resume --out " + out + " --storage " + server_.url() + " --study other --quiet");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("keeps its benchmark in"), std::string::npos) << r.output;
+}
+
 // Workers share a study only through PostgreSQL; a worker of a study that is not there says so.
 TEST_F(Workers, BadStorageIsExitCode2NamingIt) {
   Result r = run("worker --storage sqlite:///tmp/x.sqlite --study s");
