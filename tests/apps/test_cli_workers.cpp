@@ -185,12 +185,13 @@ TEST_F(Workers, TwoWorkersAppendEachDecisionOnceInOneTransactionPerJob) {
 }
 
 // PBT across workers: a synchronous population trained by four `graybox worker` processes on
-// PostgreSQL ends where one process on SQLite ends with the same seed: the same scores, the same
-// history, the same lineage. Asynchronous PBT (timing-dependent) is refused across workers.
-TEST_F(Workers, APbtStudyOfFourWorkersEndsWhereOneProcessOnSqliteEnds) {
+// PostgreSQL, one of them SIGKILLed mid-interval and one SIGSTOPped past its lease, ends where
+// one process on SQLite ends with the same seed: the same scores, the same history, the same
+// lineage. Asynchronous PBT (timing-dependent) is refused across workers.
+TEST_F(Workers, APbtStudyOfFourWorkersEndsWhereOneProcessOnSqliteEndsThroughAKillAndAStall) {
   const std::string config = write("pbt.yaml",
-      "seed: 3\ntask: branin_timed\ntune:\n  algorithm: pbt\n  population: 4\n  perturbation_interval: 2\n"
-      "  max_budget: 10\nsearch_space:\n  x1: {type: float, low: -5, high: 10}\n  x2: {type: float, low: 0, high: 15}\n");
+      "seed: 3\ntask: branin_timed\ntune:\n  algorithm: pbt\n  population: 4\n  perturbation_interval: 10\n"
+      "  max_budget: 50\nsearch_space:\n  x1: {type: float, low: -5, high: 10}\n  x2: {type: float, low: 0, high: 15}\n");
   Result r = run("tune " + config + " --quiet --out " + dir_ + "/one");
   ASSERT_EQ(r.code, 0) << r.output;
 
@@ -199,9 +200,32 @@ TEST_F(Workers, APbtStudyOfFourWorkersEndsWhereOneProcessOnSqliteEnds) {
   r = run("tune " + config + " --out " + out + " " + storage + " --workers-only --quiet");
   ASSERT_EQ(r.code, 0) << r.output;
   std::vector<pid_t> workers;
-  for (int i = 0; i < 4; ++i) workers.push_back(spawn("worker " + storage, dir_ + "/w" + std::to_string(i) + ".log"));
+  for (int i = 0; i < 4; ++i) workers.push_back(spawn("worker " + storage + " --lease 1.5", dir_ + "/w" + std::to_string(i) + ".log"));
+  // SIGKILL a worker in the middle of an interval (its job is claimed again once its lease is out).
+  pid_t killed = 0;
+  ASSERT_TRUE(wait_for([&] { return (killed = running_worker(0)) != 0; }, 60)) << "no job started";
+  ::kill(killed, SIGKILL);
+  const std::string killed_job = sql("SELECT id FROM graybox_jobs WHERE state = 'running' AND worker LIKE '%:" + std::to_string(killed) + "'");
+  // SIGSTOP another past its lease; SIGCONT once another worker took its job over.
+  pid_t stalled = 0;
+  ASSERT_TRUE(wait_for([&] { return (stalled = running_worker(killed)) != 0; }, 60)) << "no second job started";
+  ::kill(stalled, SIGSTOP);
+  const std::string stalled_job =
+      sql("SELECT id FROM graybox_jobs WHERE state = 'running' AND worker LIKE '%:" + std::to_string(stalled) + "' LIMIT 1");
+  ASSERT_FALSE(stalled_job.empty());
+  const int stalled_attempt = sql_int("SELECT attempt FROM graybox_jobs WHERE id = " + stalled_job);
+  EXPECT_TRUE(wait_for([&] { return sql_int("SELECT attempt FROM graybox_jobs WHERE id = " + stalled_job) > stalled_attempt; }, 60))
+      << "the stalled worker's job was not taken over";
+  ::kill(stalled, SIGCONT);
   for (std::size_t i = 0; i < workers.size(); ++i) {
+    if (workers[i] == killed) {
+      ::waitpid(killed, nullptr, 0);
+      continue;
+    }
     EXPECT_EQ(wait_exit(workers[i], 120), 0) << graybox::core::read_file(dir_ + "/w" + std::to_string(i) + ".log");
+  }
+  if (!killed_job.empty()) {
+    EXPECT_GE(sql_int("SELECT attempt FROM graybox_jobs WHERE id = " + killed_job), 2) << "the killed worker's job was not reclaimed";
   }
   r = run("tune --resume --out " + out + " " + storage + " --quiet");
   ASSERT_EQ(r.code, 0) << r.output;
@@ -215,6 +239,9 @@ TEST_F(Workers, APbtStudyOfFourWorkersEndsWhereOneProcessOnSqliteEnds) {
   EXPECT_EQ(graybox::core::read_file(dir_ + "/one/history.csv"), graybox::core::read_file(out + "/history.csv"));
   // Jobs spread over the workers: one per member and round, each committed once.
   EXPECT_EQ(sql("SELECT COUNT(*) FROM graybox_jobs WHERE study = 'pbt' AND state = 'done'"), "20");
+  EXPECT_EQ(sql("SELECT COUNT(*) FROM graybox_jobs WHERE study = 'pbt'"), "20");
+  EXPECT_GE(sql_int("SELECT COUNT(*) FROM graybox_events WHERE kind = 'refused_result' AND study = 'pbt'"), 1) << "no late write was refused";
+  EXPECT_EQ(sql("SELECT COUNT(*) FROM (SELECT trial, budget FROM graybox_jobs WHERE study = 'pbt' GROUP BY trial, budget HAVING COUNT(*) > 1) d"), "0");
   EXPECT_GE(sql_int("SELECT COUNT(DISTINCT worker) FROM graybox_jobs WHERE study = 'pbt'"), 2);
   const auto lineage = nlohmann::json::parse(graybox::core::read_file(out + "/lineage.json"));
   for (const auto& e : lineage.at("events")) {
