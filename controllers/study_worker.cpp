@@ -116,6 +116,18 @@ class StudyWorker::Replay final : public core::WorkQueue::Decider {
     applied_ = 0;
     done_ = false;
   }
+  std::string snapshot() const override {
+    if (!controller_) return "";
+    return nlohmann::json{{"controller", controller_->state()}, {"done", done_}}.dump();
+  }
+  bool resume_from(const std::string& snapshot, std::int64_t applied) override {
+    const nlohmann::json s = nlohmann::json::parse(snapshot);
+    controller_ = make_();
+    controller_->load_state(s.at("controller"));
+    applied_ = applied;
+    done_ = s.at("done").get<bool>();
+    return true;
+  }
 
   // For controllers that continue trials from each other's states: where `job` starts, after
   // applying what the other workers appended to the log (a job claimed from the queue comes

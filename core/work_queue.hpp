@@ -8,7 +8,8 @@
 // The controller's decisions are an append-only log in the store (entries 1, 2, ...), after the
 // controller's first state: every worker keeps the controller in memory and applies the entries
 // the others appended since its last turn (a Decider), so a decision costs one appended entry
-// however long the study has run. A worker's turn is one transaction under the study's lock:
+// however long the study has run; a snapshot of the controller's state every so many entries lets
+// a worker that joins late start from the latest one instead of replaying the whole log. A worker's turn is one transaction under the study's lock:
 // the previous job's result and the controller's reaction, then the next job claimed, or the
 // controller's suggestion queued and claimed. Workers reporting at once can neither double-book
 // a job nor lose a decision.
@@ -66,6 +67,15 @@ class WorkQueue {
     virtual std::string suggest(std::optional<NewJob>& queue, bool& done) = 0;
     // The turn did not commit: forget the controller (applied() becomes 0).
     virtual void forget() = 0;
+    // The controller's state after applied() entries, for a snapshot ("": this decider keeps none).
+    virtual std::string snapshot() const { return ""; }
+    // Sets the controller to a snapshot taken after entry `applied`; false if it cannot (then
+    // the caller starts from the first state and replays the whole log).
+    virtual bool resume_from(const std::string& snapshot, std::int64_t applied) {
+      (void)snapshot;
+      (void)applied;
+      return false;
+    }
   };
 
   struct Turn {

@@ -46,6 +46,9 @@ const char* const kMigrations[] = {
     "DROP INDEX graybox_jobs_runnable;"
     "CREATE INDEX graybox_jobs_open ON graybox_jobs(study, id) WHERE state <> 'done';"
     "CREATE INDEX graybox_jobs_last_checkpoint ON graybox_jobs(study, trial, committed) WHERE state = 'done';",
+    // 4: snapshots of the controller's state after an entry of the log, so a worker that joins
+    // late starts from the latest one instead of replaying the whole log.
+    "CREATE TABLE graybox_snapshots (study TEXT NOT NULL, seq BIGINT NOT NULL, state TEXT NOT NULL, PRIMARY KEY (study, seq));",
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == PostgresStore::kSchemaVersion);
 
@@ -83,6 +86,8 @@ const char* const kStatements[][2] = {
     {"committed_by", "SELECT state = 'done' AND attempt = $2 FROM graybox_jobs WHERE id = $1"},
     {"lock", "SELECT CASE WHEN $2::BOOLEAN THEN controller ELSE '' END FROM graybox_studies WHERE study = $1 FOR UPDATE"},
     {"log_after", "SELECT decision FROM graybox_decisions WHERE study = $1 AND seq > $2 ORDER BY seq"},
+    {"latest_snapshot", "SELECT seq, state FROM graybox_snapshots WHERE study = $1 ORDER BY seq DESC LIMIT 1"},
+    {"snapshot", "INSERT INTO graybox_snapshots (study, seq, state) VALUES ($1, $2, $3) ON CONFLICT (study, seq) DO NOTHING"},
     {"claim",
      "UPDATE graybox_jobs SET state = 'running', attempt = attempt + 1, worker = $2,"
      " lease_until = clock_timestamp() + make_interval(secs => $3)"

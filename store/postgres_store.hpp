@@ -27,7 +27,9 @@ namespace graybox::store {
 
 class PostgresStore final : public core::Store, public core::WorkQueue {
  public:
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
+  // A snapshot of the controller is written after every this many entries of the log.
+  static constexpr std::int64_t kSnapshotEvery = 100;
   // The statements that bring the schema from version - 1 to `version` (1 ... kSchemaVersion).
   static const char* migration(int version);
 

@@ -71,16 +71,33 @@ Commit commit_result(pqxx::transaction_base& tx, const std::string& study, const
 // came since. Entries are appended under the lock and committed in order, so any snapshot
 // holds a prefix of the log.
 void catch_up(const PostgresStore& store, core::WorkQueue::Decider& decider) {
-  std::string first;
+  std::string first, snapshot;
+  std::int64_t snapshot_seq = 0;
   std::vector<std::string> entries;
-  store.transact([&](pqxx::transaction_base& tx) {
-    const pqxx::result r = tx.exec_prepared("lock", store.study(), true);
-    if (r.empty()) throw std::runtime_error("no study '" + store.study() + "' in the store");
-    first = r[0][0].as<std::string>();
-    entries.clear();
-    for (const auto& row : tx.exec_prepared("log_after", store.study(), 0)) entries.push_back(row[0].as<std::string>());
-  });
-  decider.start(first);
+  const auto read_log = [&](std::int64_t after) {
+    store.transact([&](pqxx::transaction_base& tx) {
+      const pqxx::result r = tx.exec_prepared("lock", store.study(), true);
+      if (r.empty()) throw std::runtime_error("no study '" + store.study() + "' in the store");
+      first = r[0][0].as<std::string>();
+      snapshot.clear();
+      snapshot_seq = 0;
+      if (after < 0) {
+        const pqxx::result s = tx.exec_prepared("latest_snapshot", store.study());
+        if (!s.empty()) {
+          snapshot_seq = s[0][0].as<std::int64_t>();
+          snapshot = s[0][1].as<std::string>();
+        }
+      }
+      entries.clear();
+      for (const auto& row : tx.exec_prepared("log_after", store.study(), std::max<std::int64_t>(0, snapshot_seq)))
+        entries.push_back(row[0].as<std::string>());
+    });
+  };
+  read_log(-1);  // from the latest snapshot, if there is one
+  if (snapshot.empty() || !decider.resume_from(snapshot, snapshot_seq)) {
+    if (!snapshot.empty()) read_log(0);  // this decider cannot start from it: the whole log
+    decider.start(first);
+  }
   for (const auto& entry : entries) decider.apply(entry);
 }
 
@@ -152,6 +169,11 @@ core::WorkQueue::Turn PostgresStore::turn(const std::optional<std::pair<Job, Res
       const NewJob job = queue.value_or(NewJob{});
       const std::optional<Job> queued = claimed(tx.exec_prepared("decide", study(), first, text_array(entries), queue.has_value(),
                                                                  job.trial, job.budget, job.config, worker, lease_seconds));
+      // The log passed a multiple of kSnapshotEvery: the controller's state there, in this transaction.
+      if ((first - 1) / kSnapshotEvery != decider.applied() / kSnapshotEvery) {
+        const std::string state = decider.snapshot();
+        if (!state.empty()) tx.exec_prepared("snapshot", study(), decider.applied(), state);
+      }
       if (queue) turn.next = queued;
     });
   } catch (...) {

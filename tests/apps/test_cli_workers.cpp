@@ -288,6 +288,29 @@ TEST_F(Workers, ABenchmarkKeepsItsPlanAndCellsInAPostgresStudy) {
   EXPECT_NE(r.output.find("keeps its benchmark in"), std::string::npos) << r.output;
 }
 
+// A worker that joins a TPE study late starts from the controller's latest snapshot in the store
+// (not the whole log) and keeps deciding what the others replay and accept: every worker ends
+// with exit 0 (a controller that decided otherwise than the log stops with an error).
+TEST_F(Workers, AWorkerJoiningLateStartsFromASnapshotAndAgreesWithTheLog) {
+  const std::string config = write("tpe.yaml",
+      "seed: 6\ntask: branin_timed\ntune:\n  algorithm: tpe\n  num_trials: 150\n  max_budget: 1\n"
+      "search_space:\n  x1: {type: float, low: -5, high: 10}\n  x2: {type: float, low: 0, high: 15}\n");
+  const std::string storage = "--storage " + server_.url() + " --study tpe";
+  Result r = run("tune " + config + " --out " + dir_ + "/tpe " + storage + " --workers-only --quiet");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const pid_t early = spawn("worker " + storage, dir_ + "/early.log");
+  ASSERT_TRUE(wait_for([&] { return sql_int("SELECT COUNT(*) FROM graybox_snapshots WHERE study = 'tpe'") >= 1; }, 60))
+      << "no snapshot was written";
+  ASSERT_LT(sql_int("SELECT COUNT(*) FROM graybox_jobs WHERE study = 'tpe' AND state = 'done'"), 150) << "the study ended too early";
+  const pid_t late = spawn("worker " + storage, dir_ + "/late.log");
+  EXPECT_EQ(wait_exit(early, 120), 0) << graybox::core::read_file(dir_ + "/early.log");
+  EXPECT_EQ(wait_exit(late, 120), 0) << graybox::core::read_file(dir_ + "/late.log");
+  EXPECT_EQ(sql("SELECT COUNT(DISTINCT trial) FROM graybox_jobs WHERE study = 'tpe' AND state = 'done'"), "150");
+  EXPECT_GE(sql_int("SELECT COUNT(*) FROM graybox_jobs WHERE study = 'tpe' AND worker LIKE '%:" + std::to_string(late) + "'"), 1)
+      << "the late worker ran no trial";
+  EXPECT_GE(sql_int("SELECT COUNT(*) FROM graybox_snapshots WHERE study = 'tpe'"), 2);
+}
+
 // Workers share a study only through PostgreSQL; a worker of a study that is not there says so.
 TEST_F(Workers, BadStorageIsExitCode2NamingIt) {
   Result r = run("worker --storage sqlite:///tmp/x.sqlite --study s");

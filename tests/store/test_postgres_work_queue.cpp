@@ -40,7 +40,9 @@ class Countdown final : public Queue::Decider {
     }
     last_ = entry;
     ++applied_;
+    ++applies;
   }
+  int applies = 0;  // entries applied from the log (not decided by this decider)
   std::string react(const Queue::Job& job, const Queue::Result&) override {
     state_["outstanding"] = state_["outstanding"].get<int>() - 1;
     ++applied_;
@@ -55,7 +57,21 @@ class Countdown final : public Queue::Decider {
     return entry;
   }
   void forget() override { applied_ = 0; }
-  int starts = 0;
+  // With `snapshots`, the state after applied() entries, and a start from one.
+  std::string snapshot() const override {
+    return snapshots ? nlohmann::json{{"state", state_}, {"last", last_}}.dump() : std::string();
+  }
+  bool resume_from(const std::string& snapshot, std::int64_t applied) override {
+    if (!snapshots) return false;
+    const nlohmann::json s = nlohmann::json::parse(snapshot);
+    state_ = s.at("state");
+    last_ = s.at("last").get<std::string>();
+    applied_ = applied;
+    ++resumes;
+    return true;
+  }
+  int starts = 0, resumes = 0;
+  bool snapshots = false;
 
  private:
   std::string decide(std::optional<Queue::NewJob>& queue, bool& done) {
@@ -81,18 +97,18 @@ Queue::Result result_of(const Queue::Job& job) {
 
 // Turns until the study is done; returns the number of results committed.
 int work_to_the_end(PostgresStore& store, Queue::Decider& decider, const std::string& worker,
-                    const std::optional<Queue::Job>& holding = std::nullopt) {
+                    const std::optional<Queue::Job>& holding = std::nullopt, int max_turns = 100) {
   std::optional<std::pair<Queue::Job, Queue::Result>> finished;
   if (holding) finished = std::make_pair(*holding, result_of(*holding));
   int committed = 0;
-  for (int turns = 0; turns < 100; ++turns) {
+  for (int turns = 0; turns < max_turns; ++turns) {
     const Queue::Turn turn = store.turn(finished, true, worker, 30.0, decider);
     committed += turn.accepted ? 1 : 0;
     finished.reset();
     if (turn.next) finished = std::make_pair(*turn.next, result_of(*turn.next));
     else if (turn.done) return committed;
   }
-  ADD_FAILURE() << "no end after 100 turns";
+  ADD_FAILURE() << "no end after " << max_turns << " turns";
   return committed;
 }
 
@@ -177,7 +193,8 @@ TEST(PostgresWorkQueue, AStudyOfSchemaVersion2IsMigratedAndFinished) {
     tx.commit();
   }
   PostgresStore store(url, "s");
-  EXPECT_EQ(count(url, "SELECT version FROM graybox_schema"), 3);
+  EXPECT_EQ(count(url, "SELECT version FROM graybox_schema"), PostgresStore::kSchemaVersion);
+  EXPECT_EQ(count(url, "SELECT COUNT(*) FROM graybox_snapshots"), 0);
   EXPECT_EQ(count(url, "SELECT COUNT(*) FROM pg_indexes WHERE indexname IN ('graybox_jobs_open', 'graybox_jobs_last_checkpoint')"), 2);
   Countdown decider;
   EXPECT_EQ(work_to_the_end(store, decider, "w1"), 3);  // trial 2 (queued before), then 3 and 4
@@ -185,6 +202,39 @@ TEST(PostgresWorkQueue, AStudyOfSchemaVersion2IsMigratedAndFinished) {
   EXPECT_EQ(store.decisions(), expected);
   EXPECT_EQ(store.counts().done, 5);
   EXPECT_EQ(count(url, "SELECT COUNT(DISTINCT trial) FROM graybox_jobs WHERE state = 'done'"), 5);
+}
+
+// A snapshot of the controller every kSnapshotEvery entries, in the turn that passes it: a worker
+// that joins a long study starts from the latest one and applies only the entries after it, and
+// reaches the same decisions as one that replayed the whole log.
+TEST(PostgresWorkQueue, ALateWorkerStartsFromTheLatestSnapshotNotTheWholeLog) {
+  const std::string url = fresh_url("snapshots");
+  PostgresStore store(url, "s");
+  ASSERT_TRUE(store.create_study("/tmp/s", Countdown::first_state(130)));
+  Countdown first;
+  first.snapshots = true;
+  EXPECT_EQ(work_to_the_end(store, first, "w1", std::nullopt, 400), 130);
+  const std::int64_t entries = static_cast<std::int64_t>(store.decisions().size());  // 130 jobs, 130 results, done
+  EXPECT_EQ(entries, 261);
+  // A turn appends a result and the next job: the snapshot is at the end of the turn that passed 100 and 200.
+  EXPECT_EQ(count(url, "SELECT COUNT(*) FROM graybox_snapshots WHERE study = 's'"), 2);
+  const std::int64_t latest = count(url, "SELECT MAX(seq) FROM graybox_snapshots WHERE study = 's'");
+  EXPECT_GE(latest, 200);
+  EXPECT_LE(latest, 201);
+
+  Countdown late;
+  late.snapshots = true;
+  const Queue::Turn turn = store.turn(std::nullopt, true, "late", 30.0, late);
+  EXPECT_TRUE(turn.done);
+  EXPECT_EQ(late.resumes, 1);
+  EXPECT_EQ(late.starts, 0);
+  EXPECT_EQ(late.applies, entries - latest);  // only what came after the snapshot
+  EXPECT_EQ(late.applied(), entries);
+
+  Countdown whole;  // keeps no snapshots: starts from the first state, replays everything
+  EXPECT_TRUE(store.turn(std::nullopt, true, "whole", 30.0, whole).done);
+  EXPECT_EQ(whole.starts, 1);
+  EXPECT_EQ(whole.applies, entries);
 }
 
 }  // namespace
