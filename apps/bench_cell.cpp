@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "apps/bench_meta.hpp"
 #include "apps/commands.hpp"
 #include "core/config.hpp"
 #include "core/error.hpp"
@@ -36,11 +37,12 @@ bool is_fit_config(const std::string& path) {
 
 std::string self_executable() { return fs::read_symlink("/proc/self/exe").string(); }
 
-// Runs `args` as a child graybox in a process group of its own (the terminal's Ctrl-C reaches
-// only the benchmark, which stops each child once) that gets SIGTERM if the benchmark dies.
-// stdout goes to `out` (appended), stderr to `err`. Returns the exit code (128 + signal).
-int run_child(const std::vector<std::string>& args, const std::string& out, const std::string& err, const ChildWatcher& watch,
-              bool append_out) {
+}  // namespace
+
+// The child's own process group: the terminal's Ctrl-C reaches only the benchmark, which stops
+// each child once.
+int run_graybox_child(const std::vector<std::string>& args, const std::string& out, const std::string& err,
+                      const ChildWatcher& watch, bool append_out) {
   std::vector<char*> argv;
   const std::string exe = self_executable();
   argv.push_back(const_cast<char*>(exe.c_str()));
@@ -72,6 +74,22 @@ int run_child(const std::vector<std::string>& args, const std::string& out, cons
   return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 1;
 }
 
+void wait_until_free(const std::string& dir) {
+  std::error_code ec;
+  if (!fs::exists(dir + "/lock", ec)) return;
+  for (int tries = 0;; ++tries) {
+    try {
+      const core::DirLock lock(dir);
+      return;
+    } catch (const core::UserError&) {
+      if (tries >= 1500) throw;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  }
+}
+
+bool is_stop_code(int code) { return code == 130 || code == 128 + SIGTERM || code == 128 + SIGINT; }
+
 bool has_checkpoint(const std::string& dir) {
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(dir + "/checkpoints", ec)) {
@@ -80,13 +98,15 @@ bool has_checkpoint(const std::string& dir) {
   return false;
 }
 
-json read_summary(const std::string& dir) {
+json read_run_summary(const std::string& dir) {
   try {
     return json::parse(core::read_file(dir + "/summary.json"));
   } catch (const std::exception&) {
     return json::object();
   }
 }
+
+namespace {
 
 double number(const json& j, const std::string& key) {
   return j.contains(key) && j[key].is_number() ? j[key].get<double>() : std::nan("");
@@ -96,7 +116,8 @@ double number(const json& j, const std::string& key) {
 std::vector<std::string> cell_argv(const BenchPlan& plan, const std::string& bench_dir, const Cell& cell, bool resume) {
   const BenchEntry& method = plan.methods[static_cast<std::size_t>(cell.method)];
   const std::string task_file = task_config_path(bench_dir, plan.tasks[static_cast<std::size_t>(cell.task)].name);
-  std::vector<std::string> args = {method.command};
+  const bool control = method.command == "control";  // a fit run that deploys the meta-trained policy
+  std::vector<std::string> args = {control ? "fit" : method.command};
   if (resume) {
     args.insert(args.end(), {"--resume", "--out", cell.dir, "--quiet"});
     return args;
@@ -105,7 +126,8 @@ std::vector<std::string> cell_argv(const BenchPlan& plan, const std::string& ben
   const auto set = [&](const std::string& assignment) { args.insert(args.end(), {"--set", assignment}); };
   if (method.command == "tune") set("base_config=" + task_file);
   set("seed=" + std::to_string(cell.seed));
-  for (const auto& s : method.sets) set(s);
+  if (control) set("controller.policy=" + meta_policy_path(bench_dir, method.name));
+  for (const auto& s : control ? method.deploy_sets : method.sets) set(s);
   args.insert(args.end(), {"--out", cell.dir, "--quiet"});
   return args;
 }
@@ -117,7 +139,7 @@ void read_cell(const std::string& command, const std::string& score, const json&
   if (command == "train") {
     r.spent = summary.value("total_steps", std::int64_t{0});
     r.score = number(summary, score == "eval" ? "eval_return_mean" : "final_return");
-  } else if (command == "fit") {
+  } else if (command == "fit" || command == "control") {  // control: the deployment (its meta-training is apart)
     r.spent = summary.value("steps", std::int64_t{0});
     r.score = number(summary, "test_accuracy");
   } else {
@@ -130,10 +152,10 @@ void read_cell(const std::string& command, const std::string& score, const json&
 // score: eval: `graybox eval` of the run (a tune run: its best trial or member).
 void evaluate_cell(const BenchPlan& plan, const Cell& cell, const ChildWatcher& watch, CellResult& r) {
   const std::string out = cell.log + ".eval.json";
-  const int code = run_child({"eval", cell.dir, "--json", "--episodes", std::to_string(plan.eval_episodes)}, out, cell.log,
+  const int code = run_graybox_child({"eval", cell.dir, "--json", "--episodes", std::to_string(plan.eval_episodes)}, out, cell.log,
                              watch, false);
   if (code != 0) {
-    r.status = code == 130 || code == 128 + SIGTERM ? "stopped" : "failed";
+    r.status = is_stop_code(code) ? "stopped" : "failed";
     r.message = "graybox eval exited with " + std::to_string(code) + " (see " + cell.log + ")";
     return;
   }
@@ -146,19 +168,23 @@ void evaluate_cell(const BenchPlan& plan, const Cell& cell, const ChildWatcher& 
   }
 }
 
-// A cell a killed benchmark left may still be stopping (its process got SIGTERM when the
-// benchmark died): wait for its directory's lock, up to five minutes.
-void wait_until_free(const std::string& dir) {
-  std::error_code ec;
-  if (!fs::exists(dir + "/lock", ec)) return;
-  for (int tries = 0;; ++tries) {
-    try {
-      const core::DirLock lock(dir);
-      return;
-    } catch (const core::UserError&) {
-      if (tries >= 1500) throw;
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    }
+
+// A control method on a task: the task is a fit config whose schedule (with deploy_set) leaves the
+// learning rate to the policy (fix it with deploy_set: [schedule.type=constant, ...]), and the
+// meta-training config (with set) is a valid control train one.
+void check_control_method(const BenchPlan& plan, const BenchEntry& method, const BenchEntry& task, const std::string& task_file,
+                          bool is_fit) {
+  static const core::ConfigSchema fit = fit_schema(), control = control_train_schema();
+  const std::string where = plan.source + ": methods." + method.name + " on tasks." + task.name + ": ";
+  if (!is_fit) {
+    throw core::ConfigError(where + "a control method deploys an lr/wd policy on a supervised (fit) task, not on the train config " +
+                            task.config);
+  }
+  try {
+    check_policy_can_steer(core::Config::load(task_file, fit, method.deploy_sets));
+    core::Config::load(method.config, control, method.sets);
+  } catch (const core::ConfigError& e) {
+    throw core::ConfigError(where + e.what());
   }
 }
 
@@ -197,6 +223,10 @@ void prepare_tasks(const BenchPlan& plan, const std::string& bench_dir) {
     core::write_file_atomic(path, config.to_yaml());
     for (const auto& method : plan.methods) {
       const std::string where = plan.source + ": methods." + method.name + " on tasks." + task.name + ": ";
+      if (method.command == "control") {
+        check_control_method(plan, method, task, path, is_fit);
+        continue;
+      }
       if (method.command == "tune") {
         std::vector<std::string> sets = {"base_config=" + path};
         sets.insert(sets.end(), method.sets.begin(), method.sets.end());
@@ -224,19 +254,25 @@ void prepare_tasks(const BenchPlan& plan, const std::string& bench_dir) {
 CellResult run_cell(const BenchPlan& plan, const std::string& bench_dir, const Cell& cell, bool restart,
                     const ChildWatcher& watch) {
   CellResult r;
-  const std::string command = plan.methods[static_cast<std::size_t>(cell.method)].command;
+  const BenchEntry& method = plan.methods[static_cast<std::size_t>(cell.method)];
+  const std::string& command = method.command;
   std::error_code ec;
+  if (command == "control" && !fs::exists(meta_policy_path(bench_dir, method.name), ec)) {
+    r.status = "failed";
+    r.message = "the meta-training of " + method.name + " left no policy (see " + meta_training_log(bench_dir, method.name) + ")";
+    return r;
+  }
   wait_until_free(cell.dir);
   if (restart) fs::remove_all(cell.dir, ec);
   const bool started = fs::exists(cell.dir + "/config.yaml", ec);
-  const std::string status = read_summary(cell.dir).value("status", "");
+  const std::string status = read_run_summary(cell.dir).value("status", "");
   const bool finished = status == "finished" || status == "diverged";
   if (!finished) {
     const bool resumable = started && (command == "tune" ? fs::exists(cell.dir + "/store.sqlite", ec) : has_checkpoint(cell.dir));
     if (!resumable) fs::remove_all(cell.dir, ec);  // killed before anything it could continue from
     fs::create_directories(fs::path(cell.dir).parent_path());
-    const int code = run_child(cell_argv(plan, bench_dir, cell, resumable), cell.log, cell.log, watch, true);
-    if (code == 130 || code == 128 + SIGTERM || code == 128 + SIGINT) {
+    const int code = run_graybox_child(cell_argv(plan, bench_dir, cell, resumable), cell.log, cell.log, watch, true);
+    if (is_stop_code(code)) {
       r.status = "stopped";
       return r;
     }
@@ -247,7 +283,7 @@ CellResult run_cell(const BenchPlan& plan, const std::string& bench_dir, const C
     }
   }
   r.status = "done";
-  read_cell(command, plan.score, read_summary(cell.dir), r);
+  read_cell(command, plan.score, read_run_summary(cell.dir), r);
   if (plan.score == "eval" && command == "tune") evaluate_cell(plan, cell, watch, r);
   return r;
 }

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,20 @@ std::string task_config_path(const std::string& bench_dir, const std::string& ta
 
 // Called with the pid of each child as it starts (pid > 0) and ends (-pid).
 using ChildWatcher = std::function<void(pid_t)>;
+
+// Runs `graybox ARGS...` as a child in a process group of its own that gets SIGTERM if the
+// benchmark dies; stdout to `out` (appended or truncated), stderr appended to `err`. Returns the
+// exit code (128 + signal for a child stopped by one).
+int run_graybox_child(const std::vector<std::string>& args, const std::string& out, const std::string& err,
+                      const ChildWatcher& watch, bool append_out);
+// A run a killed benchmark left may still be stopping (its process got SIGTERM when the benchmark
+// died): waits for its directory's lock, up to five minutes.
+void wait_until_free(const std::string& dir);
+// Whether an exit code is a stop (Ctrl-C, SIGTERM) rather than a failure.
+bool is_stop_code(int code);
+// A run directory's summary.json ({} if missing or unreadable) and whether it has a checkpoint.
+nlohmann::json read_run_summary(const std::string& dir);
+bool has_checkpoint(const std::string& dir);
 
 // Runs the cell to its end (continuing a run directory that a killed benchmark left; `restart`:
 // removing it first, for a cell that failed), then scores it. A child stopped by a signal gives

@@ -3,7 +3,8 @@
 // finishes, so a killed benchmark continued with --resume redoes no finished cell (an unfinished
 // one continues its own run directory with --resume). Ctrl-C stops every running cell once
 // (they keep their checkpoints); the cells run in process groups of their own and get SIGTERM
-// if the benchmark dies. At the end: the statistics table on stdout, results.csv, profiles.csv.
+// if the benchmark dies. A control method meta-trains once before its cells (bench_meta.hpp).
+// At the end: the statistics table on stdout, results.csv, profiles.csv.
 #include <signal.h>
 #include <unistd.h>
 
@@ -19,6 +20,7 @@
 #include <thread>
 
 #include "apps/bench_cell.hpp"
+#include "apps/bench_meta.hpp"
 #include "apps/bench_plan.hpp"
 #include "apps/bench_results.hpp"
 #include "apps/commands.hpp"
@@ -153,6 +155,53 @@ int bench_command(const BenchOptions& options) {
 
   install_stop_handlers("graybox bench --resume --out " + out);
   Children children;
+  const ChildWatcher watch = [&](pid_t pid) { children.watch(pid); };
+
+  // Control methods meta-train first, one at a time (each trains on its own control.num_threads),
+  // on a thread of its own while this one passes a stop on to the child.
+  std::vector<MetaTraining> meta_trainings = saved_meta_trainings(*store);
+  std::set<std::string> failed_meta;
+  for (const auto& method : plan.methods) {
+    if (method.command != "control" || stop_signal() != 0) continue;
+    auto known = std::find_if(meta_trainings.begin(), meta_trainings.end(), [&](const MetaTraining& m) { return m.method == method.name; });
+    if (known != meta_trainings.end() && (known->status == "finished" || known->status == "diverged")) continue;
+    if (!options.quiet) {
+      std::fprintf(stderr, "meta-training %s into %s (log: %s)\n", method.name.c_str(), meta_training_dir(out, method.name).c_str(),
+                   meta_training_log(out, method.name).c_str());
+    }
+    MetaTraining m;
+    std::atomic<bool> over{false};
+    std::thread job([&] {
+      try {
+        m = run_meta_training(out, method, watch);
+      } catch (const std::exception& e) {
+        m.method = method.name, m.status = "failed", m.message = e.what();
+      }
+      over = true;
+    });
+    while (!over) {
+      if (stop_signal() != 0) children.stop_all();
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    job.join();
+    if (m.status == "stopped") break;
+    if (known != meta_trainings.end()) {
+      *known = m;
+    } else {
+      meta_trainings.push_back(m);
+    }
+    save_meta_trainings(*store, meta_trainings);
+    if (m.status == "failed") failed_meta.insert(method.name);
+    if (!options.quiet) {
+      if (m.status == "failed") {
+        std::fprintf(stderr, "meta-training %s failed: %s; its cells are not run\n", method.name.c_str(), m.message.c_str());
+      } else {
+        std::fprintf(stderr, "meta-training %s %s: %lld minibatches in %lld episodes, %.1f s (apart from the cells' budgets)\n",
+                     method.name.c_str(), m.status.c_str(), static_cast<long long>(m.minibatches),
+                     static_cast<long long>(m.episodes), m.wall_seconds);
+      }
+    }
+  }
   std::mutex mutex;  // the store, the counters, stderr
   std::size_t next = 0, running = 0, finished_now = 0, failed = 0;
   const auto started = std::chrono::steady_clock::now();
@@ -167,8 +216,14 @@ int bench_command(const BenchOptions& options) {
         ++running;
       }
       CellResult r;
+      const std::string& method_name = plan.methods[static_cast<std::size_t>(cell->method)].name;
       try {
-        r = run_cell(plan, out, *cell, failed_before.count(cell->index) > 0, [&](pid_t pid) { children.watch(pid); });
+        if (failed_meta.count(method_name)) {
+          r.status = "failed";
+          r.message = "the meta-training of " + method_name + " failed (see " + meta_training_log(out, method_name) + ")";
+        } else {
+          r = run_cell(plan, out, *cell, failed_before.count(cell->index) > 0, watch);
+        }
       } catch (const std::exception& e) {
         r.status = "failed";
         r.message = e.what();
@@ -230,7 +285,7 @@ int bench_command(const BenchOptions& options) {
   }
   const core::BenchmarkOptions table_options = bench_options(plan);
   const core::BenchmarkTable table = core::benchmark_table(bench_runs(*store, plan), table_options);
-  const std::string markdown = write_bench_tables(out, table, table_options);
+  const std::string markdown = write_bench_tables(out, table, table_options, meta_trainings);
   std::printf("%s", markdown.c_str());
   for (const auto& row : table.rows) {
     if (row.budget_off) {

@@ -11,7 +11,7 @@ namespace fs = std::filesystem;
 
 namespace graybox::apps {
 
-const std::vector<std::string> kMethodCommands = {"train", "fit", "tune"};
+const std::vector<std::string> kMethodCommands = {"train", "fit", "tune", "control"};
 
 core::ConfigSchema bench_schema() {
   core::ConfigSchema s;
@@ -39,10 +39,14 @@ core::ConfigSchema bench_schema() {
 
 const std::vector<EntryField>& bench_entry_fields() {
   static const std::vector<EntryField> fields = {
-      {"methods.NAME.command", "", "train, fit (the task's config with `set`) or tune (a tune config on the task); required"},
-      {"methods.NAME.config", "\"\"", "tune: the tune config (its base_config becomes the task); train, fit: none"},
-      {"methods.NAME.set", "[]", "--set KEY=VALUE overrides of the method's command"},
+      {"methods.NAME.command", "", "train, fit (the task's config with `set`), tune (a tune config on the task) or control "
+       "(a meta-trained lr/wd policy deployed on a fit task); required"},
+      {"methods.NAME.config", "\"\"", "tune: the tune config (its base_config becomes the task); control: the graybox control "
+       "train config, meta-trained once per benchmark; train, fit: none"},
+      {"methods.NAME.set", "[]", "--set KEY=VALUE overrides of the method's command (control: of the meta-training)"},
       {"methods.NAME.smoke_set", "[]", "--smoke: more overrides (tiny budgets)"},
+      {"methods.NAME.deploy_set", "[]", "control: --set overrides of each cell's graybox fit run that deploys the policy "
+       "(its schedule must be constant with value 1)"},
       {"tasks.NAME.config", "", "the task's base config: a graybox train or fit file; required"},
       {"tasks.NAME.set", "[]", "KEY=VALUE overrides of the task's config"},
       {"tasks.NAME.smoke_set", "[]", "--smoke: more overrides of the task's config (tiny budgets)"},
@@ -81,7 +85,7 @@ std::vector<BenchEntry> entries(const std::string& file, const YAML::Node& root,
   if (!list) throw core::ConfigError(file + ": missing '" + section + "' (a mapping of names to entries)");
   if (!list.IsMap() || list.size() == 0) fail(file, list, section, "expected a non-empty mapping of names to entries");
   const bool methods = section == "methods";
-  const std::set<std::string> known = methods ? std::set<std::string>{"command", "config", "set", "smoke_set"}
+  const std::set<std::string> known = methods ? std::set<std::string>{"command", "config", "set", "smoke_set", "deploy_set"}
                                               : std::set<std::string>{"config", "set", "smoke_set"};
   const fs::path folder = fs::absolute(file).parent_path();
   std::vector<BenchEntry> out;
@@ -99,11 +103,11 @@ std::vector<BenchEntry> entries(const std::string& file, const YAML::Node& root,
       if (!known.count(name)) fail(file, f->first, field + "." + name, "unknown field (graybox keys bench lists them)");
     }
     if (methods) {
-      if (!body["command"] || !body["command"].IsScalar()) fail(file, body, field + ".command", "required: train, fit or tune");
+      if (!body["command"] || !body["command"].IsScalar()) fail(file, body, field + ".command", "required: train, fit, tune or control");
       e.command = body["command"].as<std::string>();
       bool ok = false;
       for (const auto& c : kMethodCommands) ok = ok || c == e.command;
-      if (!ok) fail(file, body["command"], field + ".command", "'" + e.command + "' is not one of: train, fit, tune");
+      if (!ok) fail(file, body["command"], field + ".command", "'" + e.command + "' is not one of: train, fit, tune, control");
     }
     if (body["config"]) {
       if (!body["config"].IsScalar()) fail(file, body["config"], field + ".config", "expected a file path");
@@ -112,7 +116,7 @@ std::vector<BenchEntry> entries(const std::string& file, const YAML::Node& root,
       std::error_code ec;
       if (!fs::is_regular_file(e.config, ec)) fail(file, body["config"], field + ".config", "no such file: " + e.config);
     }
-    const bool needs_config = !methods || e.command == "tune";
+    const bool needs_config = !methods || e.command == "tune" || e.command == "control";
     if (needs_config && e.config.empty()) fail(file, body, field + ".config", "required");
     if (!needs_config && !e.config.empty()) {
       fail(file, body["config"], field + ".config", "a " + e.command + " method runs the task's config with its `set`; give no config");
@@ -120,16 +124,23 @@ std::vector<BenchEntry> entries(const std::string& file, const YAML::Node& root,
     e.sets = string_list(file, body["set"], field + ".set");
     const auto smoke_sets = string_list(file, body["smoke_set"], field + ".smoke_set");
     if (smoke) e.sets.insert(e.sets.end(), smoke_sets.begin(), smoke_sets.end());
+    e.deploy_sets = string_list(file, body["deploy_set"], field + ".deploy_set");
+    if (body["deploy_set"] && e.command != "control") {
+      fail(file, body["deploy_set"], field + ".deploy_set", "only a control method deploys a policy; use `set`");
+    }
     out.push_back(e);
   }
   return out;
 }
 
-nlohmann::json entry_json(const BenchEntry& e) { return {{"name", e.name}, {"command", e.command}, {"config", e.config}, {"set", e.sets}}; }
+nlohmann::json entry_json(const BenchEntry& e) {
+  return {{"name", e.name}, {"command", e.command}, {"config", e.config}, {"set", e.sets}, {"deploy_set", e.deploy_sets}};
+}
 
+// A plan saved before control methods existed has no deploy_set.
 BenchEntry entry_from(const nlohmann::json& j) {
   return {j.at("name").get<std::string>(), j.at("command").get<std::string>(), j.at("config").get<std::string>(),
-          j.at("set").get<std::vector<std::string>>()};
+          j.at("set").get<std::vector<std::string>>(), j.value("deploy_set", std::vector<std::string>{})};
 }
 
 }  // namespace

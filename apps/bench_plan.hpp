@@ -4,9 +4,10 @@
 // method says what runs on it:
 //   command train | fit   the task's config with the method's --set overrides (CleanRL's
 //                         defaults, a learning-rate schedule, ...);
-//   command tune          a tune config (random, BOHB, PBT, PB2, ...) whose base_config is the task.
-// (A `control` method, the meta-controller of dac/, is the next command to add: one more entry in
-// kMethodCommands and its case in bench_cell.cpp's cell_argv and read_cell.)
+//   command tune          a tune config (random, BOHB, PBT, PB2, ...) whose base_config is the task;
+//   command control       the meta-controller of dac/: its `graybox control train` config (with
+//                         `set`) is meta-trained once per benchmark (bench_meta.hpp), and every cell
+//                         deploys that policy on a fit task (`controller.policy`, with `deploy_set`).
 // Every key has a default and a one-line doc (bench_schema, bench_entry_fields: `graybox keys
 // bench`); bad input is a ConfigError naming the file, line, column and field.
 #pragma once
@@ -25,9 +26,10 @@ extern const std::vector<std::string> kMethodCommands;
 
 struct BenchEntry {
   std::string name;
-  std::string command;            // methods only: train, fit or tune
+  std::string command;            // methods only: train, fit, tune or control
   std::string config;             // absolute path ("" for a train/fit method: the task's config)
   std::vector<std::string> sets;  // --set KEY=VALUE, `set` then (with --smoke) `smoke_set`
+  std::vector<std::string> deploy_sets;  // control methods: --set of each cell's fit run
 };
 
 struct BenchPlan {

@@ -73,8 +73,10 @@ core::BenchmarkOptions bench_options(const BenchPlan& plan) {
   return o;
 }
 
-std::string write_bench_tables(const std::string& dir, const core::BenchmarkTable& table, const core::BenchmarkOptions& options) {
-  const std::string markdown = core::benchmark_markdown(table, options);
+std::string write_bench_tables(const std::string& dir, const core::BenchmarkTable& table, const core::BenchmarkOptions& options,
+                               const std::vector<MetaTraining>& meta_trainings) {
+  const std::string markdown = core::benchmark_markdown(table, options) + meta_training_markdown(meta_trainings);
+  if (!meta_trainings.empty()) core::write_file_atomic(dir + "/meta_training.csv", meta_training_csv(meta_trainings));
   core::write_file_atomic(dir + "/results.csv", core::benchmark_csv(table));
   core::write_file_atomic(dir + "/profiles.csv", core::profiles_csv(table));
   core::write_file_atomic(dir + "/results.md", markdown);

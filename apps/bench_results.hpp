@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "apps/bench_meta.hpp"
 #include "apps/bench_plan.hpp"
 #include "core/benchmark_table.hpp"
 #include <memory>
@@ -30,7 +31,9 @@ BenchPlan saved_plan(const core::Store& store);
 // The runs of the cells committed as done.
 std::vector<core::BenchmarkRun> bench_runs(const core::Store& store, const BenchPlan& plan);
 core::BenchmarkOptions bench_options(const BenchPlan& plan);
-// Writes results.csv, profiles.csv and results.md into `dir`; returns the markdown table.
-std::string write_bench_tables(const std::string& dir, const core::BenchmarkTable& table, const core::BenchmarkOptions& options);
+// Writes results.csv, profiles.csv, results.md (with the meta-training cost, when a control method
+// has one) and meta_training.csv (then) into `dir`; returns the markdown.
+std::string write_bench_tables(const std::string& dir, const core::BenchmarkTable& table, const core::BenchmarkOptions& options,
+                               const std::vector<MetaTraining>& meta_trainings);
 
 }  // namespace graybox::apps

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "core/config.hpp"
 #include "core/config_schema.hpp"
 
 namespace graybox::apps {
@@ -52,6 +53,9 @@ int tune_command(const TuneOptions& options);
 // The schema of `graybox fit` configs: seed, data.*, model.*, optimizer.*, schedule.*, train.*.
 core::ConfigSchema fit_schema();
 int fit_command(const TrainOptions& options);  // supervised training; same options as train
+// Whether a fit config leaves the learning rate and weight decay to controller.policy (a constant
+// schedule of 1, no warm-up, no replay); a ConfigError naming the key if not.
+void check_policy_can_steer(const core::Config& config);
 
 // The schema of `graybox train` configs: seed, total_steps, env.*, agent.*, checkpoint.*, eval.*.
 core::ConfigSchema train_schema();

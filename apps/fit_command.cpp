@@ -66,6 +66,27 @@ std::unique_ptr<tasks::SupervisedTask> make_task(const core::Config& config, con
   }
 }
 
+}  // namespace
+
+// The schedule multiplies whatever learning rate is set, so with a policy it must be the identity:
+// constant 1 without a warm-up in front (a warm-up would scale the policy's first choices down).
+void check_policy_can_steer(const core::Config& config) {
+  if (config.get_string("schedule.type") != "constant") {
+    config.fail("schedule.type", "controller.policy sets the learning rate; the schedule must be constant with value 1");
+  }
+  if (config.get_float("schedule.value") != 1.0) {
+    config.fail("schedule.value", "controller.policy sets the learning rate; the constant schedule's value must be 1");
+  }
+  if (config.get_float("schedule.warmup") != 0.0) {
+    config.fail("schedule.warmup", "controller.policy sets the learning rate; a warm-up would scale it (set schedule.warmup=0)");
+  }
+  if (!config.get_string("replay.file").empty()) {
+    config.fail("replay.file", "controller.policy sets the learning rate and weight decay; a replay would fight it");
+  }
+}
+
+namespace {
+
 // The policy of controller.policy steering the task, or null. A missing or broken file, or a
 // schedule or replay that would fight it over the learning rate, is an error naming the key.
 std::unique_ptr<dac::PolicyController> make_controller(const core::Config& config, tasks::SupervisedTask& task) {
@@ -77,12 +98,7 @@ std::unique_ptr<dac::PolicyController> make_controller(const core::Config& confi
   } catch (const core::UserError& e) {
     config.fail("controller.policy", e.what());
   }
-  if (config.get_string("schedule.type") != "constant" || config.get_float("schedule.value") != 1.0) {
-    config.fail("schedule.type", "controller.policy sets the learning rate; the schedule must be constant with value 1");
-  }
-  if (!config.get_string("replay.file").empty()) {
-    config.fail("replay.file", "controller.policy sets the learning rate and weight decay; a replay would fight it");
-  }
+  check_policy_can_steer(config);
   return std::make_unique<dac::PolicyController>(std::move(policy), task, task.total_steps());
 }
 

@@ -207,6 +207,18 @@ def table_html(rows, baseline):
     return "<table><tr>%s</tr>%s</table>" % ("".join("<th>%s</th>" % html.escape(h) for h in head), body)
 
 
+def meta_training_html(meta):
+    """The control methods' meta-training cost, apart from the cells' budgets."""
+    if not meta:
+        return ""
+    head = ["method", "status", "control steps", "episodes", "minibatches", "seconds"]
+    body = "".join("<tr>%s</tr>" % "".join("<td>%s</td>" % html.escape(str(c)) for c in [
+        m["method"], m["status"], m["control_steps"], m["episodes"], m["minibatches"], "%.1f" % m["wall_seconds"]]) for m in meta)
+    return ("<h2>Meta-training</h2><p>Apart from the budgets above: each control cell's budget is its deployment, "
+            "a fit run steered by the policy.</p><table><tr>%s</tr>%s</table>"
+            % ("".join("<th>%s</th>" % h for h in head), body))
+
+
 def main():
     if len(sys.argv) != 4:
         sys.exit(__doc__)
@@ -227,9 +239,10 @@ def main():
             pictures.append((title, path))
             print(path)
     body = ("<h1>graybox benchmark</h1><p><code>%s</code>: %d cells done, %d seeds, baseline %s%s</p>"
-            "<h2>Results</h2>%s%s"
+            "<h2>Results</h2>%s%s%s"
             % (html.escape(bench_dir), len(cells), len(plan["seeds"]), html.escape(plan["baseline"]),
-               " (smoke)" if plan["smoke"] else "", table_html(rows, plan["baseline"]), report.figures_html(pictures)))
+               " (smoke)" if plan["smoke"] else "", table_html(rows, plan["baseline"]),
+               meta_training_html(saved.get("meta_training", [])), report.figures_html(pictures)))
     print(report.write_page(out_dir, "graybox benchmark: " + bench_dir, body, max_width=1400,
                             table_css=";font-size:small"))
 

@@ -20,7 +20,7 @@ void expect_smoke_runs(const std::string& dir, const std::string& name, const st
 }
 
 TEST_F(Cli, ShippedSupervisedBenchmarkSmoke) {
-  expect_smoke_runs(dir_, "supervised", {"constant", "step", "cosine", "sgdr", "pbt"});
+  expect_smoke_runs(dir_, "supervised", {"constant", "step", "cosine", "sgdr", "pbt", "meta_controller"});
 }
 
 TEST_F(Cli, ShippedPpoBenchmarkSmoke) { expect_smoke_runs(dir_, "rl_ppo", {"cleanrl", "random", "bohb", "pbt", "pb2"}); }

@@ -193,6 +193,21 @@ TEST_F(Cli, AnLrOnlyPolicysTrajectoryReplaysAsARecordedSchedule) {
   EXPECT_EQ(summary_of(dir_ + "/steered")["test_loss"], summary_of(dir_ + "/recorded")["test_loss"]);
 }
 
+// The schedule multiplies the learning rate the policy sets: a warm-up in front of the constant
+// schedule would scale the policy's first choices down, so it is refused like any other schedule.
+TEST_F(Cli, FitWithAPolicyRefusesAScheduleOrAWarmUpThatWouldScaleIt) {
+  ASSERT_EQ(run("control train " + kTiny + " --quiet --out " + dir_ + "/meta").code, 0);
+  const std::string fit = write("fit.yaml", kTinyFit);
+  const std::string policy = " --set controller.policy=" + dir_ + "/meta/policy.pt";
+  const std::vector<std::string> sets = {" --set schedule.warmup=0.5", " --set schedule.type=cosine", " --set schedule.value=0.5"};
+  for (const auto& set : sets) {
+    const Result r = run("fit " + fit + policy + set + " --out " + dir_ + "/x");
+    EXPECT_EQ(r.code, 2) << set << "\n" << r.output;
+    EXPECT_NE(r.output.find(set.substr(7, set.find('=') - 7)), std::string::npos) << r.output;
+    EXPECT_FALSE(fs::exists(dir_ + "/x/config.yaml")) << set;
+  }
+}
+
 TEST_F(Cli, FitWithAMissingOrBrokenPolicyIsExit2NamingThePath) {
   const std::string fit = write("fit.yaml", kTinyFit);
   const std::string broken = write("broken.pt", "not a policy");
