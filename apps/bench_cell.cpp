@@ -106,6 +106,18 @@ json read_run_summary(const std::string& dir) {
   }
 }
 
+int run_to_end(const std::string& dir, const std::function<bool()>& can_resume,
+               const std::function<std::vector<std::string>(bool resume)>& argv, const std::string& log, const ChildWatcher& watch) {
+  wait_until_free(dir);
+  const std::string status = read_run_summary(dir).value("status", "");
+  if (status == "finished" || status == "diverged") return 0;
+  std::error_code ec;
+  const bool resumable = fs::exists(dir + "/config.yaml", ec) && can_resume();
+  if (!resumable) fs::remove_all(dir, ec);  // killed before anything it could continue from
+  fs::create_directories(fs::path(dir).parent_path());
+  return run_graybox_child(argv(resumable), log, log, watch, true);
+}
+
 namespace {
 
 double number(const json& j, const std::string& key) {
@@ -168,14 +180,12 @@ void evaluate_cell(const BenchPlan& plan, const Cell& cell, const ChildWatcher& 
   }
 }
 
-
 // A control method on a task: the task is a fit config whose schedule (with deploy_set) leaves the
 // learning rate to the policy (fix it with deploy_set: [schedule.type=constant, ...]), and the
 // meta-training config (with set) is a valid control train one.
-void check_control_method(const BenchPlan& plan, const BenchEntry& method, const BenchEntry& task, const std::string& task_file,
+void check_control_method(const std::string& where, const BenchEntry& method, const BenchEntry& task, const std::string& task_file,
                           bool is_fit) {
   static const core::ConfigSchema fit = fit_schema(), control = control_train_schema();
-  const std::string where = plan.source + ": methods." + method.name + " on tasks." + task.name + ": ";
   if (!is_fit) {
     throw core::ConfigError(where + "a control method deploys an lr/wd policy on a supervised (fit) task, not on the train config " +
                             task.config);
@@ -224,7 +234,7 @@ void prepare_tasks(const BenchPlan& plan, const std::string& bench_dir) {
     for (const auto& method : plan.methods) {
       const std::string where = plan.source + ": methods." + method.name + " on tasks." + task.name + ": ";
       if (method.command == "control") {
-        check_control_method(plan, method, task, path, is_fit);
+        check_control_method(where, method, task, path, is_fit);
         continue;
       }
       if (method.command == "tune") {
@@ -254,33 +264,23 @@ void prepare_tasks(const BenchPlan& plan, const std::string& bench_dir) {
 CellResult run_cell(const BenchPlan& plan, const std::string& bench_dir, const Cell& cell, bool restart,
                     const ChildWatcher& watch) {
   CellResult r;
-  const BenchEntry& method = plan.methods[static_cast<std::size_t>(cell.method)];
-  const std::string& command = method.command;
+  const std::string& command = plan.methods[static_cast<std::size_t>(cell.method)].command;
   std::error_code ec;
-  if (command == "control" && !fs::exists(meta_policy_path(bench_dir, method.name), ec)) {
-    r.status = "failed";
-    r.message = "the meta-training of " + method.name + " left no policy (see " + meta_training_log(bench_dir, method.name) + ")";
+  if (restart) {
+    wait_until_free(cell.dir);
+    fs::remove_all(cell.dir, ec);
+  }
+  const auto can_resume = [&] { return command == "tune" ? fs::exists(cell.dir + "/store.sqlite", ec) : has_checkpoint(cell.dir); };
+  const auto argv = [&](bool resume) { return cell_argv(plan, bench_dir, cell, resume); };
+  const int code = run_to_end(cell.dir, can_resume, argv, cell.log, watch);
+  if (is_stop_code(code)) {
+    r.status = "stopped";
     return r;
   }
-  wait_until_free(cell.dir);
-  if (restart) fs::remove_all(cell.dir, ec);
-  const bool started = fs::exists(cell.dir + "/config.yaml", ec);
-  const std::string status = read_run_summary(cell.dir).value("status", "");
-  const bool finished = status == "finished" || status == "diverged";
-  if (!finished) {
-    const bool resumable = started && (command == "tune" ? fs::exists(cell.dir + "/store.sqlite", ec) : has_checkpoint(cell.dir));
-    if (!resumable) fs::remove_all(cell.dir, ec);  // killed before anything it could continue from
-    fs::create_directories(fs::path(cell.dir).parent_path());
-    const int code = run_graybox_child(cell_argv(plan, bench_dir, cell, resumable), cell.log, cell.log, watch, true);
-    if (is_stop_code(code)) {
-      r.status = "stopped";
-      return r;
-    }
-    if (code != 0) {
-      r.status = "failed";
-      r.message = "graybox " + command + " exited with " + std::to_string(code) + " (see " + cell.log + ")";
-      return r;
-    }
+  if (code != 0) {
+    r.status = "failed";
+    r.message = "graybox " + command + " exited with " + std::to_string(code) + " (see " + cell.log + ")";
+    return r;
   }
   r.status = "done";
   read_cell(command, plan.score, read_run_summary(cell.dir), r);

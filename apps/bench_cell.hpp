@@ -56,6 +56,11 @@ bool is_stop_code(int code);
 // A run directory's summary.json ({} if missing or unreadable) and whether it has a checkpoint.
 nlohmann::json read_run_summary(const std::string& dir);
 bool has_checkpoint(const std::string& dir);
+// Runs the graybox run in `dir` to its end: nothing if its summary says finished or diverged
+// (returns 0), `argv(true)` (a --resume) if `can_resume()` finds something to continue from,
+// else `argv(false)` from nothing, removing what a kill left. Output to `log`; the exit code.
+int run_to_end(const std::string& dir, const std::function<bool()>& can_resume,
+               const std::function<std::vector<std::string>(bool resume)>& argv, const std::string& log, const ChildWatcher& watch);
 
 // Runs the cell to its end (continuing a run directory that a killed benchmark left; `restart`:
 // removing it first, for a cell that failed), then scores it. A child stopped by a signal gives

@@ -41,31 +41,26 @@ MetaTraining run_meta_training(const std::string& bench_dir, const BenchEntry& m
   MetaTraining m;
   m.method = method.name;
   const std::string dir = meta_training_dir(bench_dir, method.name), log = meta_training_log(bench_dir, method.name);
-  std::error_code ec;
-  wait_until_free(dir);
-  const std::string status = read_run_summary(dir).value("status", "");
-  if (status != "finished" && status != "diverged") {
-    const bool resumable = fs::exists(dir + "/config.yaml", ec) && has_checkpoint(dir);
-    if (!resumable) fs::remove_all(dir, ec);  // killed before its first checkpoint
-    fs::create_directories(fs::path(dir).parent_path());
+  const auto argv = [&](bool resume) {
     std::vector<std::string> args = {"control", "train"};
-    if (resumable) {
-      args.insert(args.end(), {"--resume", "--out", dir, "--quiet"});
+    if (resume) {
+      args.push_back("--resume");
     } else {
       args.push_back(method.config);
       for (const auto& s : method.sets) args.insert(args.end(), {"--set", s});
-      args.insert(args.end(), {"--out", dir, "--quiet"});
     }
-    const int code = run_graybox_child(args, log, log, watch, true);
-    if (is_stop_code(code)) {
-      m.status = "stopped";
-      return m;
-    }
-    if (code != 0) {
-      m.status = "failed";
-      m.message = "graybox control train exited with " + std::to_string(code) + " (see " + log + ")";
-      return m;
-    }
+    args.insert(args.end(), {"--out", dir, "--quiet"});
+    return args;
+  };
+  const int code = run_to_end(dir, [&] { return has_checkpoint(dir); }, argv, log, watch);
+  if (is_stop_code(code)) {
+    m.status = "stopped";
+    return m;
+  }
+  if (code != 0) {
+    m.status = "failed";
+    m.message = "graybox control train exited with " + std::to_string(code) + " (see " + log + ")";
+    return m;
   }
   const json summary = read_run_summary(dir);
   m.status = summary.value("status", "failed");
@@ -73,6 +68,7 @@ MetaTraining run_meta_training(const std::string& bench_dir, const BenchEntry& m
   m.episodes = summary.value("episodes", std::int64_t{0});
   m.minibatches = summary.value("minibatches", std::int64_t{0});
   m.wall_seconds = summary.value("wall_seconds", 0.0);
+  std::error_code ec;
   if (!fs::exists(meta_policy_path(bench_dir, method.name), ec)) {
     m.status = "failed";
     m.message = "no policy.pt in " + dir + " (see " + log + ")";
@@ -92,10 +88,14 @@ std::vector<MetaTraining> saved_meta_trainings(const core::Store& store) {
   return out;
 }
 
-void save_meta_trainings(core::Store& store, const std::vector<MetaTraining>& done) {
+json meta_trainings_json(const std::vector<MetaTraining>& done) {
   json j = json::array();
   for (const auto& m : done) j.push_back(m.to_json());
-  store.set_meta("meta_training", j.dump());
+  return j;
+}
+
+void save_meta_trainings(core::Store& store, const std::vector<MetaTraining>& done) {
+  store.set_meta("meta_training", meta_trainings_json(done).dump());
   store.commit();
 }
 

@@ -38,6 +38,7 @@ MetaTraining run_meta_training(const std::string& bench_dir, const BenchEntry& m
 // The meta-trainings a benchmark committed (store meta key "meta_training"), and that record.
 std::vector<MetaTraining> saved_meta_trainings(const core::Store& store);
 void save_meta_trainings(core::Store& store, const std::vector<MetaTraining>& done);
+nlohmann::json meta_trainings_json(const std::vector<MetaTraining>& done);
 
 // A markdown section on the meta-training cost ("" when there is none) and its CSV.
 std::string meta_training_markdown(const std::vector<MetaTraining>& done);

@@ -94,10 +94,8 @@ int report_command(const std::string& run_dir, const std::string& out_option, co
     for (const auto& t : store->trials()) {
       if (t.status == "done") cells.push_back(json::parse(t.config));
     }
-    json meta_json = json::array();
-    for (const auto& m : meta) meta_json.push_back(m.to_json());
     const std::string cells_file = out + "/bench_cells.json";
-    core::write_file_atomic(cells_file, json{{"plan", plan.to_json()}, {"cells", cells}, {"meta_training", meta_json}}.dump() + "\n");
+    core::write_file_atomic(cells_file, json{{"plan", plan.to_json()}, {"cells", cells}, {"meta_training", meta_trainings_json(meta)}}.dump() + "\n");
     const std::string bench_script = std::string(GRAYBOX_TOOLS_DIR) + "/bench_report.py";
     const int status = std::system(
         (quoted(python()) + " " + quoted(bench_script) + " " + quoted(run_dir) + " " + quoted(out) + " " + quoted(cells_file)).c_str());
