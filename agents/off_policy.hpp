@@ -25,6 +25,9 @@ struct OffPolicyConfig {
   std::vector<long long> hidden_sizes{256, 256};
   std::int64_t buffer_size = 1000000;
   bool checkpoint_buffer = true;  // checkpoint.replay_buffer
+  // agent.autograd_update: the update through LibTorch's autograd (the reference) instead of
+  // the hand-written passes (agents/mlp_pass.hpp).
+  bool autograd_update = false;
 };
 
 class OffPolicyAgent : public Agent {
@@ -74,6 +77,14 @@ class OffPolicyAgent : public Agent {
     double qf1_values = 0, qf2_values = 0, qf1_loss = 0, qf2_loss = 0, actor_loss = 0, alpha_loss = 0, alpha = 0;
   };
   Stats stats_;
+  // The critics' losses and mean Q values of this update (from any struct with those fields).
+  template <typename Fit>
+  void record_critics(const Fit& fit) {
+    stats_.qf1_loss = fit.qf1_loss;
+    stats_.qf2_loss = fit.qf2_loss;
+    stats_.qf1_values = fit.qf1_values;
+    stats_.qf2_values = fit.qf2_values;
+  }
 
   AgentShape shape_;
   OffPolicyConfig config_;

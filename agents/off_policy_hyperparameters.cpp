@@ -11,6 +11,7 @@ void add_off_policy_schema(core::ConfigSchema& s) {
   s.add_int("agent.policy_frequency", 2, "actor updates are delayed to every this many steps", 1, 1e6);
   s.add_int_list("agent.hidden_sizes", "[256, 256]", "hidden layer widths of the actor and the critics (ReLU)", 1, 65536);
   s.add_int("agent.iteration_steps", 100, "vector steps per iteration: metric reports, checkpoints, controller decisions (CleanRL logs every 100)", 1, 1e7);
+  s.add_bool("agent.autograd_update", false, "run the update through LibTorch's autograd, the slower reference of the hand-written passes (same results to float rounding)");
   s.add_bool("checkpoint.replay_buffer", true, "write the replay buffer into checkpoints (false: a resumed run starts with an empty buffer)");
   s.begin_variant("agent.algo", {"sac"});
   s.add_int("agent.learning_starts", 5000, "env steps of uniform random actions before learning", 0, 9.0e15);
@@ -48,6 +49,7 @@ OffPolicyConfig off_policy_config(const core::Config& config) {
   c.hidden_sizes = config.get_int_list("agent.hidden_sizes");
   c.buffer_size = config.get_int("agent.buffer_size");
   c.checkpoint_buffer = config.get_bool("checkpoint.replay_buffer");
+  c.autograd_update = config.get_bool("agent.autograd_update");
   return c;
 }
 

@@ -1,10 +1,13 @@
 #include "agents/sac.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
 #include "agents/learner_parts.hpp"
+#include "agents/mlp_pass.hpp"
 #include "agents/torch_mlp.hpp"
+#include "agents/twin_critic_pass.hpp"
 #include "core/normal.hpp"
 #include "optim/optimizer.hpp"
 
@@ -83,6 +86,65 @@ struct SacAgent::Impl {
     if (mean_action) *mean_action = torch::tanh(mean) * scale + bias;
   }
 
+  // The hand-written update's passes over the same parameters, and one squashed-Gaussian
+  // sample of a batch (get_action's intermediates, kept for the actor's backward).
+  std::unique_ptr<MlpPass> trunk_pass, mean_pass, log_std_pass;
+  std::unique_ptr<TwinCriticPass> critics;
+  std::vector<float> eps, tanh_raw, log_std, squashed, action, log_prob;
+  std::vector<float> target, dq1, dq2, d_mean, d_raw, dh;
+
+  // get_action by hand for obs [batch, obs_dim] with the reparameterisation noise eps.
+  void sample_by_hand(const float* obs, int batch) {
+    const float* h = trunk_pass->forward(obs, batch);
+    const float* mu = mean_pass->forward(h, batch);
+    const float* raw = log_std_pass->forward(h, batch);
+    const std::size_t n = static_cast<std::size_t>(batch) * act_dim;
+    tanh_raw.resize(n);
+    log_std.resize(n);
+    squashed.resize(n);
+    action.resize(n);
+    log_prob.resize(static_cast<std::size_t>(batch));
+    const float low = static_cast<float>(kLogStdMin), half_range = static_cast<float>(0.5 * (kLogStdMax - kLogStdMin));
+    const float log_sqrt_2pi = static_cast<float>(core::kLogSqrt2Pi);
+    for (int r = 0; r < batch; ++r) {
+      float lp = 0.0f;
+      for (int j = 0; j < act_dim; ++j) {
+        const std::size_t i = static_cast<std::size_t>(r) * act_dim + j;
+        tanh_raw[i] = std::tanh(raw[i]);
+        log_std[i] = low + half_range * (tanh_raw[i] + 1.0f);
+        const float y = std::tanh(mu[i] + std::exp(log_std[i]) * eps[i]);
+        squashed[i] = y;
+        action[i] = y * scale_f[j] + bias_f[j];
+        lp += -0.5f * eps[i] * eps[i] - log_std[i] - log_sqrt_2pi - std::log(scale_f[j] * (1.0f - y * y) + 1e-6f);
+      }
+      log_prob[r] = lp;
+    }
+  }
+
+  // The actor's backward from dL/d action [batch, act_dim] and dL/d log_prob (the same for
+  // every row) of the last sample_by_hand, through the squashing and both heads into the actor's
+  // parameter gradients.
+  void actor_backward_by_hand(const float* d_action, float d_log_prob, int batch) {
+    const std::size_t n = static_cast<std::size_t>(batch) * act_dim;
+    d_mean.resize(n);
+    d_raw.resize(n);
+    const float half_range = static_cast<float>(0.5 * (kLogStdMax - kLogStdMin));
+    for (std::size_t i = 0; i < n; ++i) {
+      const int j = static_cast<int>(i % static_cast<std::size_t>(act_dim));
+      const float y = squashed[i], s = scale_f[j];
+      const float d_y = d_action[i] * s + d_log_prob * 2.0f * s * y / (s * (1.0f - y * y) + 1e-6f);
+      const float d_x = d_y * (1.0f - y * y);
+      d_mean[i] = d_x;
+      const float d_log_std = d_x * std::exp(log_std[i]) * eps[i] - d_log_prob;
+      d_raw[i] = d_log_std * half_range * (1.0f - tanh_raw[i] * tanh_raw[i]);
+    }
+    const float* dh_mean = mean_pass->backward(d_mean.data(), /*weight_grads=*/true, /*input_grad=*/true);
+    const float* dh_log_std = log_std_pass->backward(d_raw.data(), /*weight_grads=*/true, /*input_grad=*/true);
+    dh.resize(static_cast<std::size_t>(batch) * static_cast<std::size_t>(trunk_pass->out()));
+    for (std::size_t i = 0; i < dh.size(); ++i) dh[i] = dh_mean[i] + dh_log_std[i];
+    trunk_pass->backward(dh.data(), /*weight_grads=*/true, /*input_grad=*/false);
+  }
+
   std::vector<torch::Tensor> actor_parameters() const { return actor->parameters(); }
   // The reparameterisation's noise: batch x act_dim standard normal draws.
   torch::Tensor noise(std::vector<float>& draws) const { return rows(draws, act_dim).clone(); }
@@ -127,6 +189,10 @@ SacAgent::SacAgent(const AgentShape& shape, const OffPolicyConfig& config, std::
       std::make_unique<optim::ControllableOptimizer>(optim::OptimizerKind::kAdam, m.actor_parameters(), adam(3e-4));
   m.a_optimizer = std::make_unique<optim::ControllableOptimizer>(optim::OptimizerKind::kAdam,
                                                                  std::vector<torch::Tensor>{m.log_alpha}, adam(1e-3));
+  m.trunk_pass = std::make_unique<MlpPass>(m.trunk, /*relu_last=*/true);
+  m.mean_pass = std::make_unique<MlpPass>(m.fc_mean);
+  m.log_std_pass = std::make_unique<MlpPass>(m.fc_logstd);
+  m.critics = std::make_unique<TwinCriticPass>(m.qf1, m.qf2, m.qf1_target, m.qf2_target, shape.obs_dim, shape.act_dim);
 }
 
 SacAgent::~SacAgent() = default;
@@ -184,20 +250,48 @@ void SacAgent::act_deterministic_reference(const double* obs, int n, double* act
   std::copy_n(a.data_ptr<double>(), static_cast<std::size_t>(n) * m.act_dim, actions);
 }
 
+struct SacAgent::UpdateStep {
+  double gamma, target_entropy;
+  int batch;
+  std::int64_t policy_frequency;
+};
+
 bool SacAgent::update(const core::Hyperparameters& hp, const UpdateContext&) {
   auto& m = *impl_;
-  const double gamma = hp.get("gamma"), tau = hp.get("tau");
-  const int batch = static_cast<int>(hp.get_int("batch_size"));
-  const std::int64_t policy_frequency = hp.get_int("policy_frequency");
+  UpdateStep step;
+  step.gamma = hp.get("gamma");
+  step.batch = static_cast<int>(hp.get_int("batch_size"));
+  step.policy_frequency = hp.get_int("policy_frequency");
+  const double tau = hp.get("tau");
   const std::int64_t target_network_frequency = hp.get_int("target_network_frequency");
   m.autotune = hp.get_bool("autotune");
-  const double target_entropy = -hp.get("target_entropy_scale") * m.act_dim;
+  step.target_entropy = -hp.get("target_entropy_scale") * m.act_dim;
   m.q_optimizer->set_lr(hp.get("q_lr"));
   m.actor_optimizer->set_lr(hp.get("policy_lr"));
   m.a_optimizer->set_lr(hp.get("q_lr"));
   stats_.alpha = m.autotune ? m.log_alpha.exp().item<double>() : hp.get("alpha");
 
-  sample(batch);
+  sample(step.batch);
+  if (config_.autograd_update) {
+    update_autograd(step);
+  } else {
+    update_by_hand(step);
+  }
+
+  if (vector_step() % target_network_frequency == 0) {
+    soft_update(*m.qf1, *m.qf1_target, tau);
+    soft_update(*m.qf2, *m.qf2_target, tau);
+  }
+  stats_.updated = true;
+  stats_.reported = false;
+  return std::isfinite(stats_.qf1_loss) && std::isfinite(stats_.qf2_loss) && std::isfinite(stats_.actor_loss) &&
+         std::isfinite(stats_.alpha);
+}
+
+// CleanRL's update as written there, through LibTorch's autograd: the reference of update_by_hand.
+void SacAgent::update_autograd(const UpdateStep& step) {
+  auto& m = *impl_;
+  const int batch = step.batch;
   const auto noise = [&] { return m.noise(normal_draws(static_cast<std::size_t>(batch) * m.act_dim)); };
   const torch::Tensor obs = rows(batch_obs_, m.obs_dim), next_obs = rows(batch_next_obs_, m.obs_dim);
   const torch::Tensor actions = rows(batch_actions_, m.act_dim);
@@ -211,7 +305,7 @@ bool SacAgent::update(const core::Hyperparameters& hp, const UpdateContext&) {
     const torch::Tensor next_in = torch::cat({next_obs, next_actions}, 1);
     const torch::Tensor min_qf_next_target =
         torch::min(m.qf1_target->forward(next_in), m.qf2_target->forward(next_in)) - stats_.alpha * next_log_pi;
-    next_q_value = rewards + (1.0 - dones) * gamma * min_qf_next_target.view(-1);
+    next_q_value = rewards + (1.0 - dones) * step.gamma * min_qf_next_target.view(-1);
   }
   const torch::Tensor in = torch::cat({obs, actions}, 1);
   const torch::Tensor qf1_a_values = m.qf1->forward(in).view(-1);
@@ -227,45 +321,101 @@ bool SacAgent::update(const core::Hyperparameters& hp, const UpdateContext&) {
   stats_.qf1_loss = qf1_loss.item<double>();
   stats_.qf2_loss = qf2_loss.item<double>();
 
-  if (vector_step() % policy_frequency == 0) {  // TD3's delayed update, compensated by repeating it
-    for (std::int64_t k = 0; k < policy_frequency; ++k) {
-      torch::Tensor pi, log_pi;
-      m.get_action(obs, noise(), &pi, &log_pi, nullptr);
-      const torch::Tensor pi_in = torch::cat({obs, pi}, 1);
-      const torch::Tensor min_qf_pi = torch::min(m.qf1->forward(pi_in), m.qf2->forward(pi_in));
-      const torch::Tensor actor_loss = (stats_.alpha * log_pi - min_qf_pi).mean();
-      m.actor_optimizer->zero_grad();
-      actor_loss.backward();
-      m.actor_optimizer->step();
-      stats_.actor_loss = actor_loss.item<double>();
-      ++stats_.actor_updates;
-      acting_copy_stale_ = true;
+  if (vector_step() % step.policy_frequency != 0) return;
+  for (std::int64_t k = 0; k < step.policy_frequency; ++k) {  // TD3's delayed update, compensated by repeating it
+    torch::Tensor pi, log_pi;
+    m.get_action(obs, noise(), &pi, &log_pi, nullptr);
+    const torch::Tensor pi_in = torch::cat({obs, pi}, 1);
+    const torch::Tensor min_qf_pi = torch::min(m.qf1->forward(pi_in), m.qf2->forward(pi_in));
+    const torch::Tensor actor_loss = (stats_.alpha * log_pi - min_qf_pi).mean();
+    m.actor_optimizer->zero_grad();
+    actor_loss.backward();
+    m.actor_optimizer->step();
+    stats_.actor_loss = actor_loss.item<double>();
+    ++stats_.actor_updates;
+    acting_copy_stale_ = true;
 
-      if (m.autotune) {
-        torch::Tensor log_pi_now;
-        {
-          torch::NoGradGuard no_grad;
-          torch::Tensor unused;
-          m.get_action(obs, noise(), &unused, &log_pi_now, nullptr);
-        }
-        const torch::Tensor alpha_loss = (-m.log_alpha.exp() * (log_pi_now + target_entropy)).mean();
-        m.a_optimizer->zero_grad();
-        alpha_loss.backward();
-        m.a_optimizer->step();
-        stats_.alpha = m.log_alpha.exp().item<double>();
-        stats_.alpha_loss = alpha_loss.item<double>();
+    if (m.autotune) {
+      torch::Tensor log_pi_now;
+      {
+        torch::NoGradGuard no_grad;
+        torch::Tensor unused;
+        m.get_action(obs, noise(), &unused, &log_pi_now, nullptr);
       }
+      const torch::Tensor alpha_loss = (-m.log_alpha.exp() * (log_pi_now + step.target_entropy)).mean();
+      m.a_optimizer->zero_grad();
+      alpha_loss.backward();
+      m.a_optimizer->step();
+      stats_.alpha = m.log_alpha.exp().item<double>();
+      stats_.alpha_loss = alpha_loss.item<double>();
     }
   }
+}
 
-  if (vector_step() % target_network_frequency == 0) {
-    soft_update(*m.qf1, *m.qf1_target, tau);
-    soft_update(*m.qf2, *m.qf2_target, tau);
+// The same update with every network through MlpPass and every loss's gradient written out:
+// the same noise draws in the same order, the same arithmetic up to float rounding; the
+// critics get no gradient from the actor's loss (autograd computes one and discards it).
+void SacAgent::update_by_hand(const UpdateStep& step) {
+  auto& m = *impl_;
+  const int batch = step.batch;
+  const std::size_t draws = static_cast<std::size_t>(batch) * m.act_dim;
+  const auto draw_noise = [&] {
+    const std::vector<float>& e = normal_draws(draws);
+    m.eps.assign(e.begin(), e.end());
+  };
+  const float gamma = static_cast<float>(step.gamma);
+
+  float alpha = static_cast<float>(stats_.alpha);
+  draw_noise();
+  m.sample_by_hand(batch_next_obs_.data(), batch);
+  const float* minimum = m.critics->target_minimum(batch_next_obs_.data(), m.action.data(), batch);
+  m.target.resize(static_cast<std::size_t>(batch));
+  for (int r = 0; r < batch; ++r) {
+    m.target[r] = batch_rewards_[r] + (1.0f - batch_dones_[r]) * gamma * (minimum[r] - alpha * m.log_prob[r]);
   }
-  stats_.updated = true;
-  stats_.reported = false;
-  return std::isfinite(stats_.qf1_loss) && std::isfinite(stats_.qf2_loss) && std::isfinite(stats_.actor_loss) &&
-         std::isfinite(stats_.alpha);
+  record_critics(m.critics->fit(batch_obs_.data(), batch_actions_.data(), m.target.data(), batch));
+  m.q_optimizer->fused_step();
+
+  if (vector_step() % step.policy_frequency != 0) return;
+  m.dq1.resize(static_cast<std::size_t>(batch));
+  m.dq2.resize(static_cast<std::size_t>(batch));
+  const float per_row = 1.0f / static_cast<float>(batch);
+  for (std::int64_t k = 0; k < step.policy_frequency; ++k) {  // TD3's delayed update, compensated by repeating it
+    alpha = static_cast<float>(stats_.alpha);  // as the α step of the previous repeat left it
+    draw_noise();
+    m.sample_by_hand(batch_obs_.data(), batch);
+    const TwinCriticPass::Values q = m.critics->values(batch_obs_.data(), m.action.data(), batch, /*both=*/true);
+    // actor_loss = mean(α log π - min(Q1, Q2)); min's gradient goes to the smaller (half each on a tie).
+    double loss = 0.0;
+    for (int r = 0; r < batch; ++r) {
+      loss += alpha * m.log_prob[r] - std::min(q.q1[r], q.q2[r]);
+      const float tie = q.q1[r] == q.q2[r] ? 0.5f : 1.0f;
+      m.dq1[r] = q.q1[r] <= q.q2[r] ? -per_row * tie : 0.0f;
+      m.dq2[r] = q.q2[r] <= q.q1[r] ? -per_row * tie : 0.0f;
+    }
+    m.actor_backward_by_hand(m.critics->action_gradient(m.dq1.data(), m.dq2.data()), alpha * per_row, batch);
+    m.actor_optimizer->fused_step();
+    stats_.actor_loss = loss / batch;
+    ++stats_.actor_updates;
+    acting_copy_stale_ = true;
+
+    if (m.autotune) {
+      draw_noise();
+      m.sample_by_hand(batch_obs_.data(), batch);
+      // alpha_loss = mean(-exp(log α) (log π + target entropy)), which is also its gradient in log α.
+      const float alpha_now = std::exp(m.log_alpha.item<float>());
+      const float target_entropy = static_cast<float>(step.target_entropy);
+      double alpha_loss = 0.0;
+      for (int r = 0; r < batch; ++r) alpha_loss += -alpha_now * (m.log_prob[r] + target_entropy);
+      alpha_loss /= batch;
+      torch::Tensor& grad = m.log_alpha.mutable_grad();
+      if (!grad.defined()) grad = torch::zeros_like(m.log_alpha);
+      grad.fill_(alpha_loss);
+      m.a_optimizer->fused_step();
+      stats_.alpha = m.log_alpha.exp().item<double>();
+      stats_.alpha_loss = alpha_loss;
+    }
+  }
 }
 
 std::string SacAgent::divergence() const { return OffPolicyAgent::divergence() + ", alpha " + std::to_string(stats_.alpha); }

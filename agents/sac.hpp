@@ -40,6 +40,9 @@ class SacAgent final : public OffPolicyAgent {
 
  private:
   void refresh_acting_copy();
+  struct UpdateStep;  // the hyperparameters one update reads
+  void update_autograd(const UpdateStep& step);
+  void update_by_hand(const UpdateStep& step);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -5,7 +5,9 @@
 #include <stdexcept>
 
 #include "agents/learner_parts.hpp"
+#include "agents/mlp_pass.hpp"
 #include "agents/torch_mlp.hpp"
+#include "agents/twin_critic_pass.hpp"
 #include "optim/optimizer.hpp"
 
 namespace graybox::agents {
@@ -17,7 +19,11 @@ struct Td3Agent::Impl {
   torch::Tensor scale, bias, low, high;
   std::unique_ptr<optim::ControllableOptimizer> q_optimizer, actor_optimizer;
   MlpInference acting;  // the actor's float copy
-  std::vector<float> scale_f, bias_f, obs_f, out_f;
+  std::vector<float> scale_f, bias_f, low_f, high_f, obs_f, out_f;
+  // The hand-written update's passes over the same parameters, and its buffers.
+  std::unique_ptr<MlpPass> actor_pass, target_actor_pass;
+  std::unique_ptr<TwinCriticPass> critics;
+  std::vector<float> next_actions, target, tanh_out, pi, dq1, d_raw;
 
   torch::Tensor act(torch::nn::Sequential& net, const torch::Tensor& obs) const {
     return torch::tanh(net->forward(obs)) * scale + bias;
@@ -52,6 +58,8 @@ Td3Agent::Td3Agent(const AgentShape& shape, const OffPolicyConfig& config, std::
   }
   m.scale_f = scale;
   m.bias_f = bias;
+  m.low_f = low;
+  m.high_f = high;
   m.scale = torch::tensor(scale).view({1, shape.act_dim});
   m.bias = torch::tensor(bias).view({1, shape.act_dim});
   m.low = torch::tensor(low).view({1, shape.act_dim});
@@ -62,6 +70,9 @@ Td3Agent::Td3Agent(const AgentShape& shape, const OffPolicyConfig& config, std::
   adam.lr = 3e-4;
   m.q_optimizer = std::make_unique<optim::ControllableOptimizer>(optim::OptimizerKind::kAdam, q_params, adam);
   m.actor_optimizer = std::make_unique<optim::ControllableOptimizer>(optim::OptimizerKind::kAdam, m.actor->parameters(), adam);
+  m.actor_pass = std::make_unique<MlpPass>(m.actor);
+  m.target_actor_pass = std::make_unique<MlpPass>(m.target_actor);
+  m.critics = std::make_unique<TwinCriticPass>(m.qf1, m.qf2, m.qf1_target, m.qf2_target, shape.obs_dim, shape.act_dim);
 }
 
 Td3Agent::~Td3Agent() = default;
@@ -112,15 +123,46 @@ void Td3Agent::act_deterministic_reference(const double* obs, int n, double* act
   std::copy_n(a.data_ptr<double>(), static_cast<std::size_t>(n) * m.act_dim, actions);
 }
 
+struct Td3Agent::UpdateStep {
+  double gamma, policy_noise, noise_clip;
+  int batch;
+  bool actor_due;
+};
+
 bool Td3Agent::update(const core::Hyperparameters& hp, const UpdateContext&) {
   auto& m = *impl_;
-  const double gamma = hp.get("gamma"), tau = hp.get("tau");
-  const int batch = static_cast<int>(hp.get_int("batch_size"));
-  const double policy_noise = hp.get("policy_noise"), noise_clip = hp.get("noise_clip");
+  UpdateStep step;
+  step.gamma = hp.get("gamma");
+  step.batch = static_cast<int>(hp.get_int("batch_size"));
+  step.policy_noise = hp.get("policy_noise");
+  step.noise_clip = hp.get("noise_clip");
+  step.actor_due = vector_step() % hp.get_int("policy_frequency") == 0;
+  const double tau = hp.get("tau");
   m.q_optimizer->set_lr(hp.get("learning_rate"));
   m.actor_optimizer->set_lr(hp.get("learning_rate"));
 
-  sample(batch);
+  sample(step.batch);
+  if (config_.autograd_update) {
+    update_autograd(step);
+  } else {
+    update_by_hand(step);
+  }
+  if (step.actor_due) {
+    ++stats_.actor_updates;
+    acting_copy_stale_ = true;
+    soft_update(*m.actor, *m.target_actor, tau);
+    soft_update(*m.qf1, *m.qf1_target, tau);
+    soft_update(*m.qf2, *m.qf2_target, tau);
+  }
+  stats_.updated = true;
+  stats_.reported = false;
+  return std::isfinite(stats_.qf1_loss) && std::isfinite(stats_.qf2_loss) && std::isfinite(stats_.actor_loss);
+}
+
+// CleanRL's update as written there, through LibTorch's autograd: the reference of update_by_hand.
+void Td3Agent::update_autograd(const UpdateStep& step) {
+  auto& m = *impl_;
+  const int batch = step.batch;
   const torch::Tensor obs = rows(batch_obs_, m.obs_dim), next_obs = rows(batch_next_obs_, m.obs_dim);
   const torch::Tensor actions = rows(batch_actions_, m.act_dim);
   const torch::Tensor rewards = rows(batch_rewards_, 1).view(-1), dones = rows(batch_dones_, 1).view(-1);
@@ -128,11 +170,13 @@ bool Td3Agent::update(const core::Hyperparameters& hp, const UpdateContext&) {
   torch::Tensor next_q_value;
   {
     torch::NoGradGuard no_grad;
-    const torch::Tensor clipped_noise = (m.noise(normal_draws(static_cast<std::size_t>(batch) * m.act_dim)) * policy_noise).clamp(-noise_clip, noise_clip) * m.scale;
+    const torch::Tensor clipped_noise =
+        (m.noise(normal_draws(static_cast<std::size_t>(batch) * m.act_dim)) * step.policy_noise)
+            .clamp(-step.noise_clip, step.noise_clip) * m.scale;
     const torch::Tensor next_state_actions = torch::max(torch::min(m.act(m.target_actor, next_obs) + clipped_noise, m.high), m.low);
     const torch::Tensor next_in = torch::cat({next_obs, next_state_actions}, 1);
     const torch::Tensor min_qf_next_target = torch::min(m.qf1_target->forward(next_in), m.qf2_target->forward(next_in));
-    next_q_value = rewards + (1.0 - dones) * gamma * min_qf_next_target.view(-1);
+    next_q_value = rewards + (1.0 - dones) * step.gamma * min_qf_next_target.view(-1);
   }
   const torch::Tensor in = torch::cat({obs, actions}, 1);
   const torch::Tensor qf1_a_values = m.qf1->forward(in).view(-1);
@@ -148,21 +192,63 @@ bool Td3Agent::update(const core::Hyperparameters& hp, const UpdateContext&) {
   stats_.qf1_loss = qf1_loss.item<double>();
   stats_.qf2_loss = qf2_loss.item<double>();
 
-  if (vector_step() % hp.get_int("policy_frequency") == 0) {
-    const torch::Tensor actor_loss = -m.qf1->forward(torch::cat({obs, m.act(m.actor, obs)}, 1)).mean();
-    m.actor_optimizer->zero_grad();
-    actor_loss.backward();
-    m.actor_optimizer->step();
-    stats_.actor_loss = actor_loss.item<double>();
-    ++stats_.actor_updates;
-    acting_copy_stale_ = true;
-    soft_update(*m.actor, *m.target_actor, tau);
-    soft_update(*m.qf1, *m.qf1_target, tau);
-    soft_update(*m.qf2, *m.qf2_target, tau);
+  if (!step.actor_due) return;
+  const torch::Tensor actor_loss = -m.qf1->forward(torch::cat({obs, m.act(m.actor, obs)}, 1)).mean();
+  m.actor_optimizer->zero_grad();
+  actor_loss.backward();
+  m.actor_optimizer->step();
+  stats_.actor_loss = actor_loss.item<double>();
+}
+
+// The same update with every network through MlpPass and every loss's gradient written out:
+// the same noise draws, the same arithmetic up to float rounding; the critics get no gradient
+// from the actor's loss (autograd computes one and discards it).
+void Td3Agent::update_by_hand(const UpdateStep& step) {
+  auto& m = *impl_;
+  const int batch = step.batch;
+  const std::size_t n = static_cast<std::size_t>(batch) * m.act_dim;
+  const float policy_noise = static_cast<float>(step.policy_noise), noise_clip = static_cast<float>(step.noise_clip);
+  const float gamma = static_cast<float>(step.gamma);
+
+  // Target policy smoothing: the target actor's action plus clipped noise, within the bounds.
+  const std::vector<float>& eps = normal_draws(n);
+  const float* raw_next = m.target_actor_pass->forward(batch_next_obs_.data(), batch);
+  m.next_actions.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const int j = static_cast<int>(i % static_cast<std::size_t>(m.act_dim));
+    const float noise = std::clamp(eps[i] * policy_noise, -noise_clip, noise_clip) * m.scale_f[j];
+    const float a = std::tanh(raw_next[i]) * m.scale_f[j] + m.bias_f[j] + noise;
+    m.next_actions[i] = std::max(std::min(a, m.high_f[j]), m.low_f[j]);
   }
-  stats_.updated = true;
-  stats_.reported = false;
-  return std::isfinite(stats_.qf1_loss) && std::isfinite(stats_.qf2_loss) && std::isfinite(stats_.actor_loss);
+  const float* minimum = m.critics->target_minimum(batch_next_obs_.data(), m.next_actions.data(), batch);
+  m.target.resize(static_cast<std::size_t>(batch));
+  for (int r = 0; r < batch; ++r) m.target[r] = batch_rewards_[r] + (1.0f - batch_dones_[r]) * gamma * minimum[r];
+  record_critics(m.critics->fit(batch_obs_.data(), batch_actions_.data(), m.target.data(), batch));
+  m.q_optimizer->fused_step();
+
+  if (!step.actor_due) return;
+  // actor_loss = -mean(Q1(s, tanh(actor(s)) · scale + bias)).
+  const float* raw = m.actor_pass->forward(batch_obs_.data(), batch);
+  m.tanh_out.resize(n);
+  m.pi.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const int j = static_cast<int>(i % static_cast<std::size_t>(m.act_dim));
+    m.tanh_out[i] = std::tanh(raw[i]);
+    m.pi[i] = m.tanh_out[i] * m.scale_f[j] + m.bias_f[j];
+  }
+  const float* q1 = m.critics->values(batch_obs_.data(), m.pi.data(), batch, /*both=*/false).q1;
+  double loss = 0.0;
+  for (int r = 0; r < batch; ++r) loss -= q1[r];
+  m.dq1.assign(static_cast<std::size_t>(batch), -1.0f / static_cast<float>(batch));
+  const float* d_pi = m.critics->action_gradient(m.dq1.data(), nullptr);
+  m.d_raw.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const int j = static_cast<int>(i % static_cast<std::size_t>(m.act_dim));
+    m.d_raw[i] = d_pi[i] * m.scale_f[j] * (1.0f - m.tanh_out[i] * m.tanh_out[i]);
+  }
+  m.actor_pass->backward(m.d_raw.data(), /*weight_grads=*/true, /*input_grad=*/false);
+  m.actor_optimizer->fused_step();
+  stats_.actor_loss = loss / batch;
 }
 
 LearnerParts Td3Agent::parts() const {

@@ -31,6 +31,9 @@ class Td3Agent final : public OffPolicyAgent {
   const char* algorithm() const override { return "TD3"; }
 
  private:
+  struct UpdateStep;  // the hyperparameters one update reads
+  void update_autograd(const UpdateStep& step);
+  void update_by_hand(const UpdateStep& step);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -35,12 +35,20 @@ inline torch::nn::Sequential relu_mlp(int in, const std::vector<long long>& hidd
   return net;
 }
 
-// target <- tau * source + (1 - tau) * target, parameter by parameter (CleanRL's soft update).
+// target <- tau * source + (1 - tau) * target, parameter by parameter (CleanRL's soft update),
+// in one loop per parameter (the tensor expression costs two temporaries and three operations).
 inline void soft_update(const torch::nn::Module& source, torch::nn::Module& target, double tau) {
   torch::NoGradGuard no_grad;
   const auto from = source.parameters();
   auto to = target.parameters();
-  for (std::size_t i = 0; i < from.size(); ++i) to[i].copy_(tau * from[i] + (1.0 - tau) * to[i]);
+  const float keep = static_cast<float>(1.0 - tau), take = static_cast<float>(tau);
+  for (std::size_t i = 0; i < from.size(); ++i) {
+    const torch::Tensor f = from[i].contiguous();
+    TORCH_CHECK(to[i].is_contiguous(), "soft_update: a target parameter that is not contiguous");
+    const float* a = f.data_ptr<float>();
+    float* b = to[i].data_ptr<float>();
+    for (std::int64_t k = 0, n = f.numel(); k < n; ++k) b[k] = take * a[k] + keep * b[k];
+  }
 }
 
 inline void copy_parameters(const torch::nn::Module& source, torch::nn::Module& target) {

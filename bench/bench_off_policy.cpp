@@ -1,7 +1,8 @@
 // SAC and TD3 training throughput on a MuJoCo task in steady state (every env step followed by
 // one update, i.e. after agent.learning_starts), with 1 and 2 LibTorch threads, beside the
 // machine's measured matrix-multiply throughput at the update's shapes. Usage:
-//   bench_off_policy [ENV_ID] [STEPS]          (defaults: HalfCheetah-v5 2000 timed steps per row)
+//   bench_off_policy [ENV_ID] [STEPS] [ALGO] [THREADS]
+// (defaults: HalfCheetah-v5, 2000 timed steps per row, both algorithms, 1 and 2 threads).
 // The share column is steps/s x the update's cost (Linear layers only, batch 256, 256-256 MLPs:
 // SAC 0.69 GFLOP per step, TD3 0.43) over the measured GEMM ceiling.
 #include <torch/torch.h>
@@ -107,24 +108,26 @@ double copy_seconds(const std::string& env_id, const std::string& algo) {
 int main(int argc, char** argv) {
   const std::string env_id = argc > 1 ? argv[1] : "HalfCheetah-v5";
   const long long steps = argc > 2 ? std::atoll(argv[2]) : 2000;
+  const std::vector<std::string> algos = argc > 3 ? std::vector<std::string>{argv[3]} : std::vector<std::string>{"sac", "td3"};
+  const std::vector<int> thread_counts = argc > 4 ? std::vector<int>{std::atoi(argv[4])} : std::vector<int>{1, 2};
   // HalfCheetah: obs 17, act 6. Critic input obs+act, actor input obs; batch 256.
   const int obs = 17, act = 6, batch = 256;
   std::printf("Off-policy training throughput on %s, CleanRL's defaults (batch 256, 256-256 MLPs),\n"
               "%lld timed env steps per row after learning starts\n\n", env_id.c_str(), steps);
-  for (const std::string algo : {"sac", "td3"}) {
+  for (const std::string& algo : algos) {
     std::printf("%s: one PBT exploit copy (networks, moments, the 1M-capacity replay buffer, envs) %.1f ms\n",
                 algo.c_str(), 1000.0 * copy_seconds(env_id, algo));
     std::fflush(stdout);
   }
   std::printf("\n%-8s %8s %12s %16s %14s %10s\n", "algo", "threads", "steps/s", "update GFLOP/s", "GEMM ceiling", "share");
-  for (const int threads : {1, 2}) {
+  for (const int threads : thread_counts) {
     graybox::optim::set_torch_threads(threads);
     const double critic = gemm_gflops({obs + act, 256, 256, 1}, batch);
     const double actor = gemm_gflops({obs, 256, 256, 2 * act}, batch);
     // The ceiling weights each network's shapes by its share of the update's cost
     // (critics about half of a SAC step, actor the other half).
     const double ceiling = 2.0 / (1.0 / critic + 1.0 / actor);
-    for (const std::string algo : {"sac", "td3"}) {
+    for (const std::string& algo : algos) {
       const double gflop = algo == "sac" ? 0.69 : 0.43;
       const double sps = steady_sps(env_id, algo, steps, threads);
       std::printf("%-8s %8d %12.1f %16.1f %14.1f %9.1f%%\n", algo.c_str(), threads, sps, sps * gflop, ceiling,

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace graybox::optim {
 namespace {
@@ -141,7 +142,7 @@ void ControllableOptimizer::set_controllable(const OptimizerSettings& v, int gro
 
 void ControllableOptimizer::zero_grad() { optimizer_->zero_grad(); }
 
-void ControllableOptimizer::step() {
+void ControllableOptimizer::decay_decoupled() {
   // Decoupled decay θ ← θ·(1 − lr·λ) for SGD and Adam, before the gradient step, as LibTorch's
   // AdamW does it (only parameters that have a gradient decay).
   torch::NoGradGuard no_grad;
@@ -152,7 +153,65 @@ void ControllableOptimizer::step() {
       if (p.grad().defined()) p.mul_(1.0 - s.lr * s.weight_decay);
     }
   }
+}
+
+void ControllableOptimizer::step() {
+  decay_decoupled();
   optimizer_->step();
+  ++steps_;
+}
+
+void ControllableOptimizer::fused_step() {
+  if (kind_ != OptimizerKind::kAdam) {
+    step();
+    return;
+  }
+  decay_decoupled();
+  torch::NoGradGuard no_grad;
+  auto& state = optimizer_->state();
+  std::vector<float> l2_gradient;
+  for (int g = 0; g < num_groups(); ++g) {
+    const OptimizerSettings& s = settings_[g];
+    const double l2 = decays_here(kind_, s) ? 0.0 : s.weight_decay;  // LibTorch's Adam adds it to the gradient
+    for (auto& p : optimizer_->param_groups()[g].params()) {
+      const torch::Tensor& grad = p.grad();
+      if (!grad.defined()) continue;
+      check(p.is_contiguous() && grad.is_contiguous() && p.scalar_type() == torch::kFloat32,
+            "fused_step: a parameter that is not a contiguous float tensor");
+      const std::string key = c10::guts::to_string(p.unsafeGetTensorImpl());
+      auto found = state.find(key);
+      if (found == state.end()) {
+        auto fresh = std::make_unique<torch::optim::AdamParamState>();
+        fresh->step(0);
+        fresh->exp_avg(torch::zeros_like(p, torch::MemoryFormat::Preserve));
+        fresh->exp_avg_sq(torch::zeros_like(p, torch::MemoryFormat::Preserve));
+        found = state.emplace(key, std::move(fresh)).first;
+      }
+      auto& st = static_cast<torch::optim::AdamParamState&>(*found->second);
+      st.step(st.step() + 1);
+      const double bias_correction1 = 1.0 - std::pow(s.beta1, static_cast<double>(st.step()));
+      const double bias_correction2 = 1.0 - std::pow(s.beta2, static_cast<double>(st.step()));
+      const float beta1 = static_cast<float>(s.beta1), beta2 = static_cast<float>(s.beta2);
+      const float keep1 = static_cast<float>(1.0 - s.beta1), keep2 = static_cast<float>(1.0 - s.beta2);
+      const float root_bc2 = static_cast<float>(std::sqrt(bias_correction2)), eps = static_cast<float>(s.eps);
+      const float step_size = static_cast<float>(s.lr / bias_correction1), decay = static_cast<float>(l2);
+      float* __restrict theta = p.data_ptr<float>();
+      const float* __restrict gr = grad.data_ptr<float>();
+      float* __restrict m = st.exp_avg().data_ptr<float>();
+      float* __restrict v = st.exp_avg_sq().data_ptr<float>();
+      const std::int64_t n = p.numel();
+      if (decay != 0.0f) {
+        l2_gradient.resize(static_cast<std::size_t>(n));
+        for (std::int64_t i = 0; i < n; ++i) l2_gradient[i] = gr[i] + decay * theta[i];
+        gr = l2_gradient.data();
+      }
+      for (std::int64_t i = 0; i < n; ++i) {
+        m[i] = m[i] * beta1 + keep1 * gr[i];
+        v[i] = v[i] * beta2 + keep2 * gr[i] * gr[i];
+        theta[i] -= step_size * m[i] / (std::sqrt(v[i]) / root_bc2 + eps);
+      }
+    }
+  }
   ++steps_;
 }
 

@@ -48,6 +48,11 @@ class ControllableOptimizer {
 
   void zero_grad();
   void step();
+  // The same step for Adam written as one loop per parameter (LibTorch's arithmetic, in float,
+  // on its own state tensors, so checkpoints and copies are unchanged): some ten tensor
+  // operations per parameter replaced by one pass, for the off-policy agents' hand-written
+  // update. Other kinds take step().
+  void fused_step();
   std::int64_t steps_taken() const { return steps_; }
 
   // Takes the other optimizer's moments, step counts and settings, parameter by parameter in
@@ -65,6 +70,7 @@ class ControllableOptimizer {
   template <typename F>
   void for_groups(int group, F&& apply);
   void push(int group);  // settings_[group] -> LibTorch's options
+  void decay_decoupled();  // θ ← θ·(1 − lr·λ) where this class applies the decay itself
 
   OptimizerKind kind_;
   std::vector<OptimizerSettings> settings_;

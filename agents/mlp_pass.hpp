@@ -1,0 +1,46 @@
+// A ReLU MLP's forward and backward pass written out by hand over its LibTorch Linear layers:
+// the weights and gradients are the parameters' own tensors, the activations live in buffers
+// kept between calls, and nothing builds an autograd graph. SAC's and TD3's hand-written
+// updates run their networks through this; the same networks' plain LibTorch forward and
+// autograd stay the reference it is tested against (tests/agents/test_off_policy.cpp).
+// Includes LibTorch: include it only from .cpp files that already use torch.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <vector>
+
+namespace graybox::agents {
+
+class MlpPass {
+ public:
+  // net: Linear layers with a ReLU after each but the last (relu_mlp's shape); with relu_last
+  // the last one too (SAC's actor trunk). Keeps handles to the parameters (not their storage),
+  // so a checkpoint load or a copy into them is seen by the next call.
+  explicit MlpPass(const torch::nn::Sequential& net, bool relu_last = false);
+
+  // y = net(x) for x [batch, in] row-major (read again by backward: keep it alive until then).
+  // Returns y [batch, out], valid until the next forward.
+  const float* forward(const float* x, int batch);
+  // After forward: dy = dL/dy [batch, out]. With weight_grads, sets (overwrites) every
+  // parameter's gradient to dL/dθ; with input_grad, returns dL/dx [batch, in] (else nullptr),
+  // valid until the next backward.
+  const float* backward(const float* dy, bool weight_grads, bool input_grad);
+
+  int in() const { return layers_.front().in; }
+  int out() const { return layers_.back().out; }
+
+ private:
+  struct Layer {
+    torch::Tensor weight, bias;  // [out, in], [out]: the Linear's parameters
+    int in = 0, out = 0;
+    bool relu = false;
+    std::vector<float> y, dx;  // output (after the ReLU), dL/d input
+  };
+  std::vector<Layer> layers_;
+  const float* x_ = nullptr;
+  int batch_ = 0;
+  std::vector<float> masked_dy_;  // dy through the last layer's ReLU (relu_last)
+};
+
+}  // namespace graybox::agents
