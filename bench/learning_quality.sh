@@ -36,9 +36,14 @@ run_one() {
     return 0
   fi
   mkdir -p "$(dirname "$dir")"
-  # A resumed run continues with its own config.yaml.
+  # A resumed run continues with its own config.yaml; one killed before its first checkpoint
+  # has nothing to resume from and starts again.
   local args=("configs/train/$config.yaml" --set "seed=$seed" --set "total_steps=$steps" --set eval.episodes=10)
-  [ -f "$dir/config.yaml" ] && args=(--resume)
+  if [ -f "$dir/config.yaml" ] && [ -e "$dir/checkpoints/latest" ]; then
+    args=(--resume)
+  else
+    rm -rf "$dir"
+  fi
   local started=$SECONDS
   "$graybox" train "${args[@]}" --out "$dir" --quiet >> "$dir.log" 2>&1 ||
     { echo "$(date +%H:%M:%S) $config seed $seed failed: see $dir.log" >&2; return 0; }
