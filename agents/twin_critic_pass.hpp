@@ -1,8 +1,10 @@
 // SAC's and TD3's twin critics in their hand-written update: the target networks' minimum for
 // the TD target, the critics' mean-squared-error step, and the gradient of the critics with
 // respect to the action for the actor's loss. One implementation for both algorithms, over
-// MlpPass (agents/mlp_pass.hpp). Includes LibTorch: include it only from .cpp files that
-// already use torch.
+// MlpPass (agents/mlp_pass.hpp). With two or more LibTorch threads the two critics run side by
+// side, one thread each (an OpenMP region, inside which BLAS runs single-threaded): the GEMMs
+// at these shapes scale poorly over two threads, two independent networks do not. Includes
+// LibTorch: include it only from .cpp files that already use torch.
 #pragma once
 
 #include <torch/torch.h>
@@ -42,10 +44,15 @@ class TwinCriticPass {
 
  private:
   const float* join(const float* obs, const float* actions, int batch);  // [obs, actions] rows
+  // f(0) and f(1), side by side when LibTorch has two threads and this is not already in a
+  // parallel region.
+  template <typename F>
+  void for_both(F&& f);
 
-  MlpPass qf1_, qf2_, qf1_target_, qf2_target_;
+  MlpPass critics_[2], targets_[2];
   int obs_dim_, act_dim_, batch_ = 0;
-  std::vector<float> in_, minimum_, dq1_, dq2_, da_;
+  std::vector<float> in_, minimum_, d_q_[2], da_;
+  const float* d_in_[2] = {nullptr, nullptr};
 };
 
 }  // namespace graybox::agents

@@ -74,6 +74,14 @@ TEST_P(OffPolicyTask, CheckpointRoundTripStepsInLockstepWithTheBuffer) {
   lockstep(original, restored, 2);
 }
 
+// With two LibTorch threads the twin critics run side by side (agents/twin_critic_pass.hpp):
+// the same numbers as one thread, bit for bit.
+TEST_P(OffPolicyTask, TwoThreadsGiveTheNumbersOfOne) {
+  RlTask one(rl_task_config(config(GetParam(), {"torch_threads=1"})));
+  RlTask two(rl_task_config(config(GetParam(), {"torch_threads=2"})));
+  lockstep(one, two, 4);
+}
+
 TEST_P(OffPolicyTask, WithoutTheBufferAResumeStartsEmptyAndTwoResumesAgree) {
   const std::string dir = temp_dir(GetParam() + "_nobuf");
   const auto cfg = rl_task_config(config(GetParam(), {"checkpoint.replay_buffer=false"}));
