@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <stdexcept>
 
+// The Fortran BLAS that LibTorch itself calls (libblas.so.3: OpenBLAS here), called directly:
+// ATen's mm_out adds a dispatch and a zero fill of the output to every product.
+extern "C" void sgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k,
+                       const float* alpha, const float* a, const int* lda, const float* b, const int* ldb,
+                       const float* beta, float* c, const int* ldc);
+
 namespace graybox::agents {
 namespace {
-
-torch::Tensor matrix(const float* data, int rows, int cols) {
-  return torch::from_blob(const_cast<float*>(data), {rows, cols}, torch::kFloat32);
-}
 
 torch::Tensor& gradient_of(torch::Tensor& param) {
   torch::Tensor& grad = param.mutable_grad();
@@ -49,6 +51,14 @@ void column_sums(const float* __restrict g, int rows, int cols, float* __restric
 
 }  // namespace
 
+void gemm(bool transpose_a, bool transpose_b, int m, int n, int k, const float* a, int a_cols, const float* b,
+          int b_cols, float* c) {
+  // BLAS is column-major: C^T = op(B)^T · op(A)^T.
+  const float one = 1.0f, zero = 0.0f;
+  const char ta = transpose_a ? 'T' : 'N', tb = transpose_b ? 'T' : 'N';
+  sgemm_(&tb, &ta, &n, &m, &k, &one, b, &b_cols, a, &a_cols, &zero, c, &n);
+}
+
 MlpPass::MlpPass(const torch::nn::Sequential& net, bool relu_last) {
   for (const auto& child : net->modules(/*include_self=*/false)) {
     const auto* linear = child->as<torch::nn::Linear>();
@@ -72,8 +82,7 @@ const float* MlpPass::forward(const float* x, int batch) {
   const float* input = x;
   for (Layer& l : layers_) {
     l.y.resize(static_cast<std::size_t>(batch) * l.out);
-    torch::Tensor y = matrix(l.y.data(), batch, l.out);
-    at::mm_out(y, matrix(input, batch, l.in), l.weight.t());
+    gemm(false, true, batch, l.out, l.in, input, l.in, l.weight.data_ptr<float>(), l.in, l.y.data());  // x · Wᵀ
     add_bias(l.y.data(), l.bias.data_ptr<float>(), batch, l.out, l.relu);
     input = l.y.data();
   }
@@ -93,16 +102,14 @@ const float* MlpPass::backward(const float* dy, bool weight_grads, bool input_gr
   for (std::size_t k = layers_.size(); k-- > 0;) {
     Layer& l = layers_[k];
     const float* input = k == 0 ? x_ : layers_[k - 1].y.data();
-    const torch::Tensor grad_out = matrix(g, batch, l.out);
     if (weight_grads) {
-      torch::Tensor& dw = gradient_of(l.weight);
-      at::mm_out(dw, grad_out.t(), matrix(input, batch, l.in));
+      float* dw = gradient_of(l.weight).data_ptr<float>();
+      gemm(true, false, l.out, l.in, batch, g, l.out, input, l.in, dw);  // gᵀ · x
       column_sums(g, batch, l.out, gradient_of(l.bias).data_ptr<float>());
     }
     if (k == 0 && !input_grad) break;
     l.dx.resize(static_cast<std::size_t>(batch) * l.in);
-    torch::Tensor dx = matrix(l.dx.data(), batch, l.in);
-    at::mm_out(dx, grad_out, l.weight);
+    gemm(false, false, batch, l.in, l.out, g, l.out, l.weight.data_ptr<float>(), l.in, l.dx.data());  // g · W
     if (k > 0 && layers_[k - 1].relu) mask_by_relu(l.dx.data(), layers_[k - 1].y.data(), l.dx.size());
     g = l.dx.data();
   }

@@ -12,6 +12,12 @@
 
 namespace graybox::agents {
 
+// Row-major C[m, n] = op(A) · op(B), op(A) [m, k], op(B) [k, n], each given its stored row
+// length, through the BLAS LibTorch links, called directly (ATen's mm_out adds a dispatch and a
+// zero fill of C per product). MlpPass's products, and bench_off_policy's ceiling.
+void gemm(bool transpose_a, bool transpose_b, int m, int n, int k, const float* a, int a_cols, const float* b,
+          int b_cols, float* c);
+
 class MlpPass {
  public:
   // net: Linear layers with a ReLU after each but the last (relu_mlp's shape); with relu_last
