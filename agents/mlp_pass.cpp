@@ -1,5 +1,7 @@
 #include "agents/mlp_pass.hpp"
 
+#include <ATen/Parallel.h>
+
 #include <algorithm>
 #include <stdexcept>
 
@@ -40,13 +42,31 @@ void add_bias(float* __restrict y, const float* __restrict b, int rows, int cols
   }
 }
 
-// out[j] = sum over rows of g[r, j] (the bias gradient).
-void column_sums(const float* __restrict g, int rows, int cols, float* __restrict out) {
+// out[j] = sum over rows of g[r, j] for cols columns of a matrix with rows of length ld (the
+// bias gradient).
+void column_sums(const float* __restrict g, int rows, int cols, int ld, float* __restrict out) {
   std::fill(out, out + cols, 0.0f);
   for (int r = 0; r < rows; ++r) {
-    const float* __restrict row = g + static_cast<std::size_t>(r) * cols;
+    const float* __restrict row = g + static_cast<std::size_t>(r) * ld;
     for (int j = 0; j < cols; ++j) out[j] += row[j];
   }
+}
+
+// f(first, count) over [0, n): in two halves side by side when LibTorch has two threads and this
+// is not already inside a parallel region (TwinCriticPass runs two passes side by side), else
+// once. Every product is split along rows or columns of its output, never along the summed
+// dimension, and BLAS runs single-threaded inside the region, so each output element is the sum
+// it is in one piece: the same numbers with one thread or two. At these shapes two row halves
+// on one thread each are faster than BLAS's own two threads.
+template <typename F>
+void in_halves(int n, F&& f) {
+  if (n < 32 || at::get_num_threads() < 2 || at::in_parallel_region()) {
+    f(0, n);
+    return;
+  }
+  const int half = n / 2;
+#pragma omp parallel for num_threads(2) schedule(static, 1)
+  for (int k = 0; k < 2; ++k) f(k == 0 ? 0 : half, k == 0 ? half : n - half);
 }
 
 }  // namespace
@@ -82,9 +102,15 @@ const float* MlpPass::forward(const float* x, int batch) {
   const float* input = x;
   for (Layer& l : layers_) {
     l.y.resize(static_cast<std::size_t>(batch) * l.out);
-    gemm(false, true, batch, l.out, l.in, input, l.in, l.weight.data_ptr<float>(), l.in, l.y.data());  // x · Wᵀ
-    add_bias(l.y.data(), l.bias.data_ptr<float>(), batch, l.out, l.relu);
-    input = l.y.data();
+    const float* w = l.weight.data_ptr<float>();
+    const float* b = l.bias.data_ptr<float>();
+    float* y = l.y.data();
+    in_halves(batch, [&](int r, int rows) {  // x · Wᵀ + b, rows r .. r + rows
+      gemm(false, true, rows, l.out, l.in, input + static_cast<std::size_t>(r) * l.in, l.in, w, l.in,
+           y + static_cast<std::size_t>(r) * l.out);
+      add_bias(y + static_cast<std::size_t>(r) * l.out, b, rows, l.out, l.relu);
+    });
+    input = y;
   }
   return input;
 }
@@ -104,14 +130,23 @@ const float* MlpPass::backward(const float* dy, bool weight_grads, bool input_gr
     const float* input = k == 0 ? x_ : layers_[k - 1].y.data();
     if (weight_grads) {
       float* dw = gradient_of(l.weight).data_ptr<float>();
-      gemm(true, false, l.out, l.in, batch, g, l.out, input, l.in, dw);  // gᵀ · x
-      column_sums(g, batch, l.out, gradient_of(l.bias).data_ptr<float>());
+      float* db = gradient_of(l.bias).data_ptr<float>();
+      in_halves(l.out, [&](int o, int count) {  // gᵀ · x and the column sums of g, outputs o .. o + count
+        gemm(true, false, count, l.in, batch, g + o, l.out, input, l.in, dw + static_cast<std::size_t>(o) * l.in);
+        column_sums(g + o, batch, count, l.out, db + o);
+      });
     }
     if (k == 0 && !input_grad) break;
     l.dx.resize(static_cast<std::size_t>(batch) * l.in);
-    gemm(false, false, batch, l.in, l.out, g, l.out, l.weight.data_ptr<float>(), l.in, l.dx.data());  // g · W
-    if (k > 0 && layers_[k - 1].relu) mask_by_relu(l.dx.data(), layers_[k - 1].y.data(), l.dx.size());
-    g = l.dx.data();
+    const float* w = l.weight.data_ptr<float>();
+    float* dx = l.dx.data();
+    const float* y_before = k > 0 && layers_[k - 1].relu ? layers_[k - 1].y.data() : nullptr;
+    in_halves(batch, [&](int r, int rows) {  // g · W, rows r .. r + rows, through the ReLU before
+      const std::size_t at = static_cast<std::size_t>(r) * l.in;
+      gemm(false, false, rows, l.in, l.out, g + static_cast<std::size_t>(r) * l.out, l.out, w, l.in, dx + at);
+      if (y_before) mask_by_relu(dx + at, y_before + at, static_cast<std::size_t>(rows) * l.in);
+    });
+    g = dx;
   }
   return input_grad ? layers_.front().dx.data() : nullptr;
 }
