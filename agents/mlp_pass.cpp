@@ -79,21 +79,69 @@ void gemm(bool transpose_a, bool transpose_b, int m, int n, int k, const float* 
   sgemm_(&tb, &ta, &n, &m, &k, &one, b, &b_cols, a, &a_cols, &zero, c, &n);
 }
 
-MlpPass::MlpPass(const torch::nn::Sequential& net, bool relu_last) {
+void MlpPass::add_layers(const torch::nn::Sequential& net) {
   for (const auto& child : net->modules(/*include_self=*/false)) {
     const auto* linear = child->as<torch::nn::Linear>();
     if (!linear) continue;
     Layer layer;
-    layer.weight = linear->weight;
-    layer.bias = linear->bias;
+    layer.weights = {linear->weight};
+    layer.biases = {linear->bias};
     layer.out = static_cast<int>(linear->weight.size(0));
     layer.in = static_cast<int>(linear->weight.size(1));
     layer.relu = true;
     layers_.push_back(std::move(layer));
   }
+}
+
+MlpPass::MlpPass(const torch::nn::Sequential& net, bool relu_last) {
+  add_layers(net);
   if (layers_.empty()) throw std::invalid_argument("MlpPass: a network without Linear layers");
   layers_.back().relu = relu_last;
 }
+
+MlpPass::MlpPass(const torch::nn::Sequential& trunk, const std::vector<torch::nn::Sequential>& heads) {
+  add_layers(trunk);
+  Layer stacked;
+  for (const auto& head : heads) {
+    MlpPass one(head);
+    if (one.layers_.size() != 1) throw std::invalid_argument("MlpPass: a head of more than one Linear layer");
+    Layer& l = one.layers_.front();
+    if (stacked.out > 0 && l.in != stacked.in) throw std::invalid_argument("MlpPass: heads of different input widths");
+    stacked.in = l.in;
+    stacked.out += l.out;
+    stacked.weights.push_back(l.weights.front());
+    stacked.biases.push_back(l.biases.front());
+  }
+  if (layers_.empty() || stacked.out == 0 || layers_.back().out != stacked.in) {
+    throw std::invalid_argument("MlpPass: heads that do not fit the trunk");
+  }
+  layers_.push_back(std::move(stacked));
+}
+
+namespace {
+
+// Rows of each part, one after another, into `out` (a stacked weight or bias).
+const float* stack(const std::vector<torch::Tensor>& parts, std::vector<float>& out) {
+  if (parts.size() == 1) return parts.front().data_ptr<float>();
+  out.clear();
+  for (const auto& p : parts) out.insert(out.end(), p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
+  return out.data();
+}
+
+// The inverse of stack for gradients: consecutive blocks of `stacked` into each part's grad.
+void unstack_gradients(const std::vector<float>& stacked, std::vector<torch::Tensor>& parts) {
+  std::size_t at = 0;
+  for (auto& p : parts) {
+    float* g = gradient_of(p).data_ptr<float>();
+    std::copy_n(stacked.data() + at, p.numel(), g);
+    at += static_cast<std::size_t>(p.numel());
+  }
+}
+
+}  // namespace
+
+const float* MlpPass::Layer::weight() { return stack(weights, stacked_w); }
+const float* MlpPass::Layer::bias() { return stack(biases, stacked_b); }
 
 const float* MlpPass::forward(const float* x, int batch) {
   torch::NoGradGuard no_grad;
@@ -102,8 +150,8 @@ const float* MlpPass::forward(const float* x, int batch) {
   const float* input = x;
   for (Layer& l : layers_) {
     l.y.resize(static_cast<std::size_t>(batch) * l.out);
-    const float* w = l.weight.data_ptr<float>();
-    const float* b = l.bias.data_ptr<float>();
+    const float* w = l.weight();
+    const float* b = l.bias();
     float* y = l.y.data();
     in_halves(batch, [&](int r, int rows) {  // x · Wᵀ + b, rows r .. r + rows
       gemm(false, true, rows, l.out, l.in, input + static_cast<std::size_t>(r) * l.in, l.in, w, l.in,
@@ -129,16 +177,25 @@ const float* MlpPass::backward(const float* dy, bool weight_grads, bool input_gr
     Layer& l = layers_[k];
     const float* input = k == 0 ? x_ : layers_[k - 1].y.data();
     if (weight_grads) {
-      float* dw = gradient_of(l.weight).data_ptr<float>();
-      float* db = gradient_of(l.bias).data_ptr<float>();
+      const bool stacked = l.weights.size() > 1;
+      if (stacked) {
+        l.stacked_dw.resize(static_cast<std::size_t>(l.out) * l.in);
+        l.stacked_db.resize(static_cast<std::size_t>(l.out));
+      }
+      float* dw = stacked ? l.stacked_dw.data() : gradient_of(l.weights.front()).data_ptr<float>();
+      float* db = stacked ? l.stacked_db.data() : gradient_of(l.biases.front()).data_ptr<float>();
       in_halves(l.out, [&](int o, int count) {  // gᵀ · x and the column sums of g, outputs o .. o + count
         gemm(true, false, count, l.in, batch, g + o, l.out, input, l.in, dw + static_cast<std::size_t>(o) * l.in);
         column_sums(g + o, batch, count, l.out, db + o);
       });
+      if (stacked) {
+        unstack_gradients(l.stacked_dw, l.weights);
+        unstack_gradients(l.stacked_db, l.biases);
+      }
     }
     if (k == 0 && !input_grad) break;
     l.dx.resize(static_cast<std::size_t>(batch) * l.in);
-    const float* w = l.weight.data_ptr<float>();
+    const float* w = l.weight();
     float* dx = l.dx.data();
     const float* y_before = k > 0 && layers_[k - 1].relu ? layers_[k - 1].y.data() : nullptr;
     in_halves(batch, [&](int r, int rows) {  // g · W, rows r .. r + rows, through the ReLU before

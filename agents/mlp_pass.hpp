@@ -24,6 +24,10 @@ class MlpPass {
   // the last one too (SAC's actor trunk). Keeps handles to the parameters (not their storage),
   // so a checkpoint load or a copy into them is seen by the next call.
   explicit MlpPass(const torch::nn::Sequential& net, bool relu_last = false);
+  // trunk (a ReLU after each of its layers, the last too), then one layer that stacks the
+  // heads' single Linear layers: the output row is head 0's outputs, then head 1's, ... (SAC's
+  // actor: the mean and the log-std of one trunk, in one product instead of two narrow ones).
+  MlpPass(const torch::nn::Sequential& trunk, const std::vector<torch::nn::Sequential>& heads);
 
   // y = net(x) for x [batch, in] row-major (read again by backward: keep it alive until then).
   // Returns y [batch, out], valid until the next forward.
@@ -38,11 +42,16 @@ class MlpPass {
 
  private:
   struct Layer {
-    torch::Tensor weight, bias;  // [out, in], [out]: the Linear's parameters
+    // [out_k, in], [out_k]: the Linear's parameters, or the stacked heads' (out = Σ out_k).
+    std::vector<torch::Tensor> weights, biases;
     int in = 0, out = 0;
     bool relu = false;
     std::vector<float> y, dx;  // output (after the ReLU), dL/d input
+    std::vector<float> stacked_w, stacked_b, stacked_dw, stacked_db;  // heads only
+    const float* weight();  // [out, in] (stacked for heads, at each call)
+    const float* bias();
   };
+  void add_layers(const torch::nn::Sequential& net);
   std::vector<Layer> layers_;
   const float* x_ = nullptr;
   int batch_ = 0;

@@ -88,16 +88,14 @@ struct SacAgent::Impl {
 
   // The hand-written update's passes over the same parameters, and one squashed-Gaussian
   // sample of a batch (get_action's intermediates, kept for the actor's backward).
-  std::unique_ptr<MlpPass> trunk_pass, mean_pass, log_std_pass;
+  std::unique_ptr<MlpPass> actor_pass;  // the trunk, then both heads stacked: [mean, log-std] rows
   std::unique_ptr<TwinCriticPass> critics;
   std::vector<float> eps, tanh_raw, log_std, squashed, action, log_prob;
-  std::vector<float> target, dq1, dq2, d_mean, d_raw, dh;
+  std::vector<float> target, dq1, dq2, d_heads;
 
   // get_action by hand for obs [batch, obs_dim] with the reparameterisation noise eps.
   void sample_by_hand(const float* obs, int batch) {
-    const float* h = trunk_pass->forward(obs, batch);
-    const float* mu = mean_pass->forward(h, batch);
-    const float* raw = log_std_pass->forward(h, batch);
+    const float* heads = actor_pass->forward(obs, batch);
     const std::size_t n = static_cast<std::size_t>(batch) * act_dim;
     tanh_raw.resize(n);
     log_std.resize(n);
@@ -110,9 +108,10 @@ struct SacAgent::Impl {
       float lp = 0.0f;
       for (int j = 0; j < act_dim; ++j) {
         const std::size_t i = static_cast<std::size_t>(r) * act_dim + j;
-        tanh_raw[i] = std::tanh(raw[i]);
+        const float* row = heads + static_cast<std::size_t>(r) * 2 * act_dim;  // mean, then log-std
+        tanh_raw[i] = std::tanh(row[act_dim + j]);
         log_std[i] = low + half_range * (tanh_raw[i] + 1.0f);
-        const float y = std::tanh(mu[i] + std::exp(log_std[i]) * eps[i]);
+        const float y = std::tanh(row[j] + std::exp(log_std[i]) * eps[i]);
         squashed[i] = y;
         action[i] = y * scale_f[j] + bias_f[j];
         lp += -0.5f * eps[i] * eps[i] - log_std[i] - log_sqrt_2pi - std::log(scale_f[j] * (1.0f - y * y) + 1e-6f);
@@ -126,23 +125,20 @@ struct SacAgent::Impl {
   // parameter gradients.
   void actor_backward_by_hand(const float* d_action, float d_log_prob, int batch) {
     const std::size_t n = static_cast<std::size_t>(batch) * act_dim;
-    d_mean.resize(n);
-    d_raw.resize(n);
+    d_heads.resize(2 * n);
     const float half_range = static_cast<float>(0.5 * (kLogStdMax - kLogStdMin));
     for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t r = i / static_cast<std::size_t>(act_dim);
       const int j = static_cast<int>(i % static_cast<std::size_t>(act_dim));
       const float y = squashed[i], s = scale_f[j];
       const float d_y = d_action[i] * s + d_log_prob * 2.0f * s * y / (s * (1.0f - y * y) + 1e-6f);
       const float d_x = d_y * (1.0f - y * y);
-      d_mean[i] = d_x;
       const float d_log_std = d_x * std::exp(log_std[i]) * eps[i] - d_log_prob;
-      d_raw[i] = d_log_std * half_range * (1.0f - tanh_raw[i] * tanh_raw[i]);
+      float* row = d_heads.data() + r * 2 * act_dim;
+      row[j] = d_x;  // d mean
+      row[act_dim + j] = d_log_std * half_range * (1.0f - tanh_raw[i] * tanh_raw[i]);  // d raw log-std
     }
-    const float* dh_mean = mean_pass->backward(d_mean.data(), /*weight_grads=*/true, /*input_grad=*/true);
-    const float* dh_log_std = log_std_pass->backward(d_raw.data(), /*weight_grads=*/true, /*input_grad=*/true);
-    dh.resize(static_cast<std::size_t>(batch) * static_cast<std::size_t>(trunk_pass->out()));
-    for (std::size_t i = 0; i < dh.size(); ++i) dh[i] = dh_mean[i] + dh_log_std[i];
-    trunk_pass->backward(dh.data(), /*weight_grads=*/true, /*input_grad=*/false);
+    actor_pass->backward(d_heads.data(), /*weight_grads=*/true, /*input_grad=*/false);
   }
 
   std::vector<torch::Tensor> actor_parameters() const { return actor->parameters(); }
@@ -189,9 +185,7 @@ SacAgent::SacAgent(const AgentShape& shape, const OffPolicyConfig& config, std::
       std::make_unique<optim::ControllableOptimizer>(optim::OptimizerKind::kAdam, m.actor_parameters(), adam(3e-4));
   m.a_optimizer = std::make_unique<optim::ControllableOptimizer>(optim::OptimizerKind::kAdam,
                                                                  std::vector<torch::Tensor>{m.log_alpha}, adam(1e-3));
-  m.trunk_pass = std::make_unique<MlpPass>(m.trunk, /*relu_last=*/true);
-  m.mean_pass = std::make_unique<MlpPass>(m.fc_mean);
-  m.log_std_pass = std::make_unique<MlpPass>(m.fc_logstd);
+  m.actor_pass = std::make_unique<MlpPass>(m.trunk, std::vector<torch::nn::Sequential>{m.fc_mean, m.fc_logstd});
   m.critics = std::make_unique<TwinCriticPass>(m.qf1, m.qf2, m.qf1_target, m.qf2_target, shape.obs_dim, shape.act_dim);
 }
 
