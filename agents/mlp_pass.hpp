@@ -37,9 +37,6 @@ class MlpPass {
   // valid until the next backward.
   const float* backward(const float* dy, bool weight_grads, bool input_grad);
 
-  int in() const { return layers_.front().in; }
-  int out() const { return layers_.back().out; }
-
  private:
   struct Layer {
     // [out_k, in], [out_k]: the Linear's parameters, or the stacked heads' (out = Σ out_k).
