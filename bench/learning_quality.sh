@@ -24,6 +24,16 @@ sac_hopper 300000
 td3_hopper 300000"}
 graybox=${GRAYBOX:-build/apps/graybox}
 [ -x "$graybox" ] || { echo "no $graybox: build first (bash scripts/setup.sh)" >&2; exit 2; }
+# The commit the binary was built from, kept beside each run (SEED_DIR.commit) for the table and
+# so that a run is only resumed by the binary that started it (a resume is bit-identical only
+# then): GRAYBOX_COMMIT, else a COMMIT file beside the binary, else the checkout's HEAD.
+if [ -z "${GRAYBOX_COMMIT:-}" ]; then
+  if [ -f "$(dirname "$graybox")/COMMIT" ]; then
+    GRAYBOX_COMMIT=$(cat "$(dirname "$graybox")/COMMIT")
+  else
+    GRAYBOX_COMMIT=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!runs' || echo -dirty)
+  fi
+fi
 mkdir -p "$out"
 
 list=$(for s in $seeds; do echo "$runs" | while read -r config steps; do
@@ -40,9 +50,17 @@ run_one() {
   # has nothing to resume from and starts again.
   local args=("configs/train/$config.yaml" --set "seed=$seed" --set "total_steps=$steps" --set eval.episodes=10)
   if [ -f "$dir/config.yaml" ] && [ -e "$dir/checkpoints/latest" ]; then
+    local started_by
+    started_by=$(cat "$dir.commit" 2>/dev/null || echo unknown)
+    if [ "$started_by" != "$GRAYBOX_COMMIT" ]; then
+      echo "$(date +%H:%M:%S) $config seed $seed skipped: started by a binary of $started_by, this one is" \
+        "$GRAYBOX_COMMIT (resume it with GRAYBOX=that binary)" >&2
+      return 0
+    fi
     args=(--resume)
   else
     rm -rf "$dir"
+    echo "$GRAYBOX_COMMIT" > "$dir.commit"
   fi
   local started=$SECONDS
   "$graybox" train "${args[@]}" --out "$dir" --quiet >> "$dir.log" 2>&1 ||
@@ -50,7 +68,7 @@ run_one() {
   echo "$(date +%H:%M:%S) $config $steps seed $seed: $((SECONDS - started)) s"
 }
 export -f run_one
-export out graybox
+export out graybox GRAYBOX_COMMIT
 
 echo "$list" | xargs -P "$jobs" -L 1 bash -c 'run_one $0 $1 $2'
 echo "all runs finished: /usr/bin/python3 bench/learning_quality_table.py $out"
