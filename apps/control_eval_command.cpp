@@ -27,7 +27,10 @@ void add_control_eval_schema(core::ConfigSchema& s) {
   s.add_int("eval.tune_trials", 12, "control eval: proposals per baseline and optimizer when tuning lr/wd factors on the training instances", 1, 100000);
   s.add_string("eval.tune_searcher", "tpe", "control eval: the searcher that tunes the baselines", {"random", "tpe", "gp"});
   s.add_string("eval.csv", "", "control eval: the CSV of every run (default: control_eval.csv beside the policy)");
-  s.mark_paths({"eval.policy", "eval.csv"});
+  s.add_string("eval.baselines", "",
+               "control eval: a JSON file that keeps the baselines' tuning and test runs for the next eval of another "
+               "policy on the same instances (written if absent, read if its inputs match, exit 2 if not; \"\": none)");
+  s.mark_paths({"eval.policy", "eval.csv", "eval.baselines"});
 }
 
 int control_eval_command(const TrainOptions& options) {
@@ -51,6 +54,7 @@ int control_eval_command(const TrainOptions& options) {
   o.tune.searcher.kind = config.get_string("eval.tune_searcher");
   o.seed = static_cast<std::uint64_t>(config.get_int("seed"));
   o.num_threads = static_cast<int>(config.get_int("control.num_threads"));
+  o.baselines_file = config.get_string("eval.baselines");
   const std::string csv = config.get_string("eval.csv").empty()
                               ? (fs::path(policy_path).parent_path() / "control_eval.csv").string()
                               : config.get_string("eval.csv");

@@ -8,10 +8,13 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <sstream>
 
 #include "core/files.hpp"
 #include "core/statistics.hpp"
+#include "core/error.hpp"
+#include "dac/baseline_file.hpp"
 #include "dac/policy_controller.hpp"
 
 namespace graybox::dac {
@@ -99,34 +102,10 @@ void in_arena(int threads, F&& f) {
   arena.execute(f);
 }
 
-// Ranks (1 = lowest), ties sharing the mean of their places.
-std::vector<double> ranks(const std::vector<double>& x) {
-  std::vector<double> r(x.size());
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    double below = 0, same = 0;
-    for (const double y : x) {
-      if (y < x[i]) ++below;
-      if (y == x[i]) ++same;
-    }
-    r[i] = below + (same + 1) / 2.0;
-  }
-  return r;
-}
-
-}  // namespace
-
-std::vector<std::string> eval_methods() {
-  std::vector<std::string> m = {"policy"};
-  for (const auto& b : baseline_names()) m.push_back(b);
-  return m;
-}
-
-ControlEvalReport run_control_eval(const ControlEvalOptions& o, const agents::PpoPolicy& policy,
-                                   const ControlOptions& control) {
-  ControlEvalReport report;
-  tbb::enumerable_thread_specific<DataCache> caches;
-
-  // Tuning: one job per (baseline, optimizer) with training instances of that optimizer.
+// Tunes every baseline's factors: one job per (baseline, optimizer) with the training
+// instances of that optimizer.
+void tune_baselines(const ControlEvalOptions& o, const agents::PpoPolicy& policy, const ControlOptions& control,
+                    tbb::enumerable_thread_specific<DataCache>& caches, ControlEvalReport& report) {
   const auto tune_start = Clock::now();
   struct TuneJob {
     std::string baseline, group;
@@ -172,16 +151,73 @@ ControlEvalReport run_control_eval(const ControlEvalOptions& o, const agents::Pp
     report.tuning_minibatches += job.result.minibatches;
   }
   report.tuning_seconds = std::chrono::duration<double>(Clock::now() - tune_start).count();
+}
 
-  // The test runs: every method, instance and seed.
+// Ranks (1 = lowest), ties sharing the mean of their places.
+std::vector<double> ranks(const std::vector<double>& x) {
+  std::vector<double> r(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    double below = 0, same = 0;
+    for (const double y : x) {
+      if (y < x[i]) ++below;
+      if (y == x[i]) ++same;
+    }
+    r[i] = below + (same + 1) / 2.0;
+  }
+  return r;
+}
+
+}  // namespace
+
+std::vector<std::string> eval_methods() {
+  std::vector<std::string> m = {"policy"};
+  for (const auto& b : baseline_names()) m.push_back(b);
+  return m;
+}
+
+ControlEvalReport run_control_eval(const ControlEvalOptions& o, const agents::PpoPolicy& policy,
+                                   const ControlOptions& control) {
+  ControlEvalReport report;
+  tbb::enumerable_thread_specific<DataCache> caches;
+  const nlohmann::json inputs = baseline_inputs(o, control);
+  std::optional<BaselineResults> kept;
+  if (!o.baselines_file.empty()) kept = read_baseline_file(o.baselines_file, inputs);
+
+  if (kept) {
+    report.baselines_from = o.baselines_file;
+    report.tuned = kept->tuned;
+    report.tuning_minibatches = kept->tuning_minibatches;
+    report.tuning_seconds = kept->tuning_seconds;
+  } else {
+    tune_baselines(o, policy, control, caches, report);
+  }
+
+  // The test runs: every method, instance and seed (the baselines' from the file if kept).
   const std::vector<std::string> methods = eval_methods();
   for (const auto& m : methods) {
     for (const auto& in : o.test) {
       for (int k = 0; k < o.seeds; ++k) report.runs.push_back({m, in.name, k, 0, 0, false, 0, 0});
     }
   }
+  std::vector<std::size_t> to_run;
+  for (std::size_t r = 0; r < report.runs.size(); ++r) {
+    RunRecord& run = report.runs[r];
+    if (!kept || run.method == "policy") {
+      to_run.push_back(r);
+      continue;
+    }
+    const auto it = std::find_if(kept->runs.begin(), kept->runs.end(), [&](const RunRecord& x) {
+      return x.method == run.method && x.instance == run.instance && x.seed == run.seed;
+    });
+    if (it == kept->runs.end()) {
+      throw core::UserError(o.baselines_file + ": has no run of " + run.method + " on " + run.instance + " seed " +
+                            std::to_string(run.seed) + "; delete it, or set eval.baselines to another file");
+    }
+    run = *it;
+  }
   in_arena(o.num_threads, [&] {
-    tbb::parallel_for(std::size_t{0}, report.runs.size(), [&](std::size_t r) {
+    tbb::parallel_for(std::size_t{0}, to_run.size(), [&](std::size_t j) {
+      const std::size_t r = to_run[j];
       RunRecord& run = report.runs[r];
       const std::size_t index = (r / static_cast<std::size_t>(o.seeds)) % o.test.size();
       const Instance& in = o.test[index];
@@ -201,6 +237,13 @@ ControlEvalReport run_control_eval(const ControlEvalOptions& o, const agents::Pp
       run.minibatches = out.minibatches;
     });
   });
+  if (!kept && !o.baselines_file.empty()) {
+    BaselineResults results{report.tuned, report.tuning_minibatches, report.tuning_seconds, {}};
+    for (const auto& run : report.runs) {
+      if (run.method != "policy") results.runs.push_back(run);
+    }
+    write_baseline_file(o.baselines_file, inputs, results);
+  }
 
   // Summaries: per method, the mean over instances of the seeds' mean, its stratified
   // bootstrap interval, the average rank over (instance, seed) and the per-instance wins.
@@ -301,6 +344,9 @@ std::string format_control_eval(const ControlEvalReport& report, const std::vect
                 static_cast<long long>(policy_minibatches), policy_seconds, static_cast<long long>(baseline_minibatches),
                 baseline_seconds);
   out << line;
+  if (!report.baselines_from.empty()) {
+    out << "baselines (tuning and test runs, their costs above as recorded): read from " << report.baselines_from << "\n";
+  }
   return out.str();
 }
 

@@ -24,6 +24,7 @@ struct ControlEvalOptions {
   TuneBudget tune;
   std::uint64_t seed = 1;
   int num_threads = 1;  // 0: all cores
+  std::string baselines_file;  // "": tune and run the baselines; else dac/baseline_file.hpp
 };
 
 struct RunRecord {
@@ -49,6 +50,7 @@ struct ControlEvalReport {
   std::int64_t tuning_minibatches = 0;
   double tuning_seconds = 0;
   std::vector<MethodSummary> methods;  // policy first, then baseline_names()
+  std::string baselines_from;          // the baselines file the baselines were read from, if any
 };
 
 // The methods: "policy" then the baselines.

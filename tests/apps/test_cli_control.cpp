@@ -260,6 +260,52 @@ TEST_F(Cli, ControlEvalComparesThePolicyWithTheBaselinesOnTheTestInstances) {
 namespace graybox_cli_test {
 namespace {
 
+// eval.baselines: the first eval writes the baselines' results, a second reads them (without
+// tuning or running a baseline) and prints the same numbers; a file for other inputs or a broken
+// one is exit 2 naming it.
+TEST_F(Cli, ControlEvalKeepsTheBaselinesInAFileForTheNextPolicy) {
+  ASSERT_EQ(run("control train " + kTiny + " --quiet --out " + dir_ + "/meta").code, 0);
+  const std::string eval = "control eval " + kTiny + " --set eval.policy=" + dir_ + "/meta/policy.pt --set eval.seeds=2" +
+                           " --set eval.tune_trials=2 --set eval.tune_searcher=random --set eval.baselines=" + dir_ +
+                           "/baselines.json";
+  const Result first = run(eval + " --set eval.csv=" + dir_ + "/first.csv");
+  ASSERT_EQ(first.code, 0) << first.output;
+  EXPECT_EQ(first.output.find("read from"), std::string::npos) << first.output;
+  const auto kept = nlohmann::json::parse(read_file(dir_ + "/baselines.json"));
+  EXPECT_EQ(kept.at("runs").size(), 6u * 2u);  // 6 baselines x 1 test instance x 2 seeds
+  EXPECT_EQ(kept.at("inputs").at("seeds"), 2);
+
+  const Result second = run(eval + " --set eval.csv=" + dir_ + "/second.csv");
+  ASSERT_EQ(second.code, 0) << second.output;
+  EXPECT_NE(second.output.find("read from " + dir_ + "/baselines.json"), std::string::npos) << second.output;
+  // The tables and the tuned factors are the same (the cost line has the policy's seconds).
+  const auto tables = [](const std::string& text) {
+    const std::size_t from = text.find("final test loss");
+    return text.substr(from, text.find("cost: ") - from);
+  };
+  EXPECT_EQ(tables(first.output), tables(second.output));
+  const auto baseline_rows = [](const std::string& csv) {
+    std::string out;
+    std::istringstream in(csv);
+    for (std::string row; std::getline(in, row);) {
+      if (row.rfind("policy,", 0) != 0) out += row + "\n";
+    }
+    return out;
+  };
+  EXPECT_EQ(baseline_rows(read_file(dir_ + "/first.csv")), baseline_rows(read_file(dir_ + "/second.csv")));
+
+  const Result other = run(eval + " --set eval.tune_trials=3");
+  EXPECT_EQ(other.code, 2) << other.output;
+  EXPECT_NE(other.output.find("baselines.json: computed for other inputs (first difference: tune.trials)"), std::string::npos)
+      << other.output;
+  EXPECT_NE(other.output.find("eval.baselines"), std::string::npos) << other.output;
+
+  graybox::core::write_file_atomic(dir_ + "/baselines.json", "{\"format\": 1, \"inputs\": ");
+  const Result broken = run(eval);
+  EXPECT_EQ(broken.code, 2) << broken.output;
+  EXPECT_NE(broken.output.find("baselines.json: not a baselines file"), std::string::npos) << broken.output;
+}
+
 TEST_F(Cli, AControlledFitStoppedByCtrlCResumesToTheSameRun) {
   ASSERT_EQ(run("control train " + kTiny + " --quiet --out " + dir_ + "/meta").code, 0);
   // 20000 examples: 500 minibatches per epoch, long enough to stop in the middle.
