@@ -11,6 +11,11 @@
 # seeds (default 1 2 3). Seed-major, so an unfinished pass still leaves complete seeds. The script
 # can be killed at any moment and started again with the same arguments: finished runs are
 # skipped, interrupted ones continue with --resume (bit-identical to an uninterrupted run).
+#
+# Each finished run's result (its summary.json with the commit that produced it) is also copied
+# to RESULTS (default bench/results/learning-quality/CONFIG-STEPS/seedN.json), a directory kept in
+# git: commit it, and a later checkout on another machine skips that run too. Run directories
+# (checkpoints, replay buffers) are far too large for git and stay under OUT_DIR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-runs/learning-quality}
@@ -34,7 +39,8 @@ if [ -z "${GRAYBOX_COMMIT:-}" ]; then
     GRAYBOX_COMMIT=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!runs' || echo -dirty)
   fi
 fi
-mkdir -p "$out"
+results=${RESULTS:-bench/results/learning-quality}
+mkdir -p "$out" "$results"
 
 list=$(for s in $seeds; do echo "$runs" | while read -r config steps; do
   [ -n "$config" ] && echo "$config $steps $s"; done; done)
@@ -42,7 +48,10 @@ list=$(for s in $seeds; do echo "$runs" | while read -r config steps; do
 run_one() {
   local config=$1 steps=$2 seed=$3
   local dir="$out/$config-$steps/seed$seed"
+  local result="$results/$config-$steps/seed$seed.json"
+  [ -f "$result" ] && return 0
   if [ -f "$dir/summary.json" ] && grep -q '"status": "finished"' "$dir/summary.json"; then
+    record_result "$dir" "$result"
     return 0
   fi
   mkdir -p "$(dirname "$dir")"
@@ -65,10 +74,28 @@ run_one() {
   local started=$SECONDS
   "$graybox" train "${args[@]}" --out "$dir" --quiet >> "$dir.log" 2>&1 ||
     { echo "$(date +%H:%M:%S) $config seed $seed failed: see $dir.log" >&2; return 0; }
-  echo "$(date +%H:%M:%S) $config $steps seed $seed: $((SECONDS - started)) s"
+  if grep -q '"status": "finished"' "$dir/summary.json" 2>/dev/null; then
+    record_result "$dir" "$result"
+    echo "$(date +%H:%M:%S) $config $steps seed $seed: $((SECONDS - started)) s, result in $result"
+  else
+    echo "$(date +%H:%M:%S) $config $steps seed $seed did not finish: see $dir/summary.json" >&2
+  fi
 }
-export -f run_one
-export out graybox GRAYBOX_COMMIT
+
+# The run's summary.json plus the commit of the binary that ran it, written whole or not at all.
+record_result() {
+  local dir=$1 result=$2
+  mkdir -p "$(dirname "$result")"
+  local commit
+  commit=$(cat "$dir.commit" 2>/dev/null || echo unknown)
+  /usr/bin/python3 -c 'import json, sys
+summary = json.load(open(sys.argv[1]))
+summary["commit"] = sys.argv[2]
+json.dump(summary, open(sys.argv[3], "w"), indent=2, sort_keys=True)' "$dir/summary.json" "$commit" "$result.tmp"
+  mv "$result.tmp" "$result"
+}
+export -f run_one record_result
+export out results graybox GRAYBOX_COMMIT
 
 echo "$list" | xargs -P "$jobs" -L 1 bash -c 'run_one $0 $1 $2'
-echo "all runs finished: /usr/bin/python3 bench/learning_quality_table.py $out"
+echo "all runs finished: /usr/bin/python3 bench/learning_quality_table.py $results"

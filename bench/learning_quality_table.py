@@ -1,11 +1,16 @@
 #!/usr/bin/env python3
 """The table of bench/learning_quality.sh: per config and step count, every seed's final return
 (mean of the last 10 training episodes) and deterministic evaluation return, their means and
-95 % Student-t intervals, the wall time and the commits of the binaries that ran them. Runs that have not finished are listed as such.
+95 % Student-t intervals, the wall time and the commits of the binaries that ran them.
 
-    /usr/bin/python3 bench/learning_quality_table.py runs/learning-quality
+    /usr/bin/python3 bench/learning_quality_table.py [RESULTS_DIR] [--expect N]
+
+RESULTS_DIR (default bench/results/learning-quality, kept in git) holds CONFIG-STEPS/seedN.json,
+one per finished run; with --expect N a row with fewer seeds says how many are missing.
 """
+import argparse
 import json
+import math
 import pathlib
 import sys
 
@@ -13,38 +18,55 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from t_interval import interval  # noqa: E402
 
 
-def main(out):
-    root = pathlib.Path(out)
+def number(value):
+    return float(value) if isinstance(value, (int, float)) else math.nan
+
+
+def fmt(value):
+    return "–" if math.isnan(value) else f"{value:.0f}"
+
+
+def row(group, expect):
+    config, _, steps = group.name.rpartition("-")
+    seeds = sorted(group.glob("seed*.json"), key=lambda p: int(p.stem[4:]))
+    results = [json.loads(p.read_text()) for p in seeds]
+    finals = [number(r.get("final_return")) for r in results]
+    evals = [number(r.get("eval_return_mean")) for r in results]
+    minutes = [number(r.get("wall_seconds")) / 60 for r in results]
+    commits = []
+    for r in results:
+        if r.get("commit", "unknown") not in commits:
+            commits.append(r.get("commit", "unknown"))
+    names = [p.stem for p in seeds]
+    missing = f" ({expect - len(seeds)} missing)" if expect and len(seeds) < expect else ""
+
+    def stats(values):
+        known = [v for v in values if not math.isnan(v)]
+        if not known:
+            return "–"
+        mean, half = interval(known)
+        return f"{mean:.0f}" + ("" if math.isnan(half) else f" ± {half:.0f}")
+
+    known_minutes = [m for m in minutes if not math.isnan(m)]
+    return (f"| {config} | {int(steps):,} | {', '.join(names)}{missing} | {' / '.join(fmt(f) for f in finals)} "
+            f"| {stats(finals)} | {' / '.join(fmt(e) for e in evals)} | {stats(evals)} "
+            f"| {fmt(sum(known_minutes) / len(known_minutes)) if known_minutes else '–'} | {', '.join(commits)} |")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("results", nargs="?", default="bench/results/learning-quality")
+    parser.add_argument("--expect", type=int, default=0, help="seeds each row should have")
+    args = parser.parse_args()
+    root = pathlib.Path(args.results)
     if not root.is_dir():
-        sys.exit(f"{out}: no such directory (run bash bench/learning_quality.sh {out} first)")
-    print("| config | steps | final return per seed | mean ± 95 % | eval return per seed | mean ± 95 % | minutes per run | commit |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
-    for group in sorted(p for p in root.iterdir() if p.is_dir()):
-        config, _, steps = group.name.rpartition("-")
-        finals, evals, minutes, cells, commits = [], [], [], [], []
-        for seed_dir in sorted((p for p in group.glob("seed*") if p.is_dir()), key=lambda p: int(p.name[4:])):
-            summary_path = seed_dir / "summary.json"
-            summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
-            if summary.get("status") != "finished":
-                cells.append((seed_dir.name, None, None))
-                continue
-            commit_path = seed_dir.parent / f"{seed_dir.name}.commit"
-            commit = commit_path.read_text().strip() if commit_path.exists() else "unknown"
-            if commit not in commits:
-                commits.append(commit)
-            finals.append(summary["final_return"])
-            evals.append(summary.get("eval_return_mean", float("nan")))
-            minutes.append(summary.get("wall_seconds", float("nan")) / 60)
-            cells.append((seed_dir.name, finals[-1], evals[-1]))
-        if not finals:
-            continue
-        per_final = " / ".join(f"{f:.0f}" if f is not None else f"{s} unfinished" for s, f, _ in cells)
-        per_eval = " / ".join(f"{e:.0f}" if e is not None else f"{s} unfinished" for s, _, e in cells)
-        fm, fh = interval(finals)
-        em, eh = interval(evals)
-        print(f"| {config} | {int(steps):,} | {per_final} | {fm:.0f} ± {fh:.0f} | {per_eval} | {em:.0f} ± {eh:.0f} "
-              f"| {sum(minutes) / len(minutes):.0f} | {', '.join(commits)} |")
+        sys.exit(f"{args.results}: no such directory (run bash bench/learning_quality.sh first)")
+    print("| config | steps | seeds | final return per seed | mean ± 95 % | eval return per seed | mean ± 95 % "
+          "| minutes per run | commit |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for group in sorted(p for p in root.iterdir() if p.is_dir() and any(p.glob("seed*.json"))):
+        print(row(group, args.expect))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "runs/learning-quality")
+    main()
