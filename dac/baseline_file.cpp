@@ -59,8 +59,8 @@ nlohmann::json instances_json(const std::vector<Instance>& set) {
 // policies trained with other rewards share one file).
 nlohmann::json random_control_json(const ControlOptions& control) {
   nlohmann::json all = control_options_to_json(control), j;
-  for (const char* key : {"control_interval", "action_mode", "control_weight_decay", "max_log10_change", "lr_min",
-                          "lr_max", "wd_min", "wd_max", "val_interval"}) {
+  for (const char* key : {"control_interval", "action_mode", "control_weight_decay", "max_log10_change",
+                          "max_log10_offset", "lr_min", "lr_max", "wd_min", "wd_max", "val_interval"}) {
     j[key] = all.at(key);
   }
   return j;

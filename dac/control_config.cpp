@@ -9,10 +9,14 @@ void add_control_schema(core::ConfigSchema& s) {
   s.add_int("dac.control_interval", 50, "minibatches per control step (K): the action holds for these", 1, 1e9);
   s.add_string("dac.action_mode", "multiplicative",
                "multiplicative: each action in [-1, 1] moves log10 lr (and wd) by at most max_log10_change; "
-               "absolute: the action is log10 of the value",
-               {"multiplicative", "absolute"});
+               "absolute: the action is log10 of the value; relative: each action in [-1, 1] sets log10 lr (and wd) "
+               "to the run's start value's plus at most max_log10_offset",
+               {"multiplicative", "absolute", "relative"});
   s.add_bool("dac.control_weight_decay", true, "the policy sets the weight decay too (false: the instance's stays)");
   s.add_float("dac.max_log10_change", 0.1, "multiplicative: the largest change of log10 lr or wd in one step", 0.0, 3.0)
+      .min_exclusive = true;
+  s.add_float("dac.max_log10_offset", 1.0, "relative: the largest distance of log10 lr or wd from the run's start value",
+              0.0, 6.0)
       .min_exclusive = true;
   s.add_float("dac.lr_min", 1e-5, "the lowest learning rate an action can set", 0.0, 1e6).min_exclusive = true;
   s.add_float("dac.lr_max", 1.0, "the highest learning rate an action can set", 0.0, 1e6).min_exclusive = true;
@@ -28,12 +32,32 @@ void add_control_schema(core::ConfigSchema& s) {
               0.0, 1e9);
 }
 
+const char* action_mode_name(ActionMode mode) {
+  switch (mode) {
+    case ActionMode::kAbsolute:
+      return "absolute";
+    case ActionMode::kRelative:
+      return "relative";
+    case ActionMode::kMultiplicative:
+      break;
+  }
+  return "multiplicative";
+}
+
+ActionMode action_mode_from_name(const std::string& name) {
+  if (name == "multiplicative") return ActionMode::kMultiplicative;
+  if (name == "absolute") return ActionMode::kAbsolute;
+  if (name == "relative") return ActionMode::kRelative;
+  throw std::invalid_argument("action_mode: unknown mode '" + name + "'");
+}
+
 ControlOptions control_options(const core::Config& config) {
   ControlOptions o;
   o.control_interval = config.get_int("dac.control_interval");
-  o.action_mode = config.get_string("dac.action_mode") == "absolute" ? ActionMode::kAbsolute : ActionMode::kMultiplicative;
+  o.action_mode = action_mode_from_name(config.get_string("dac.action_mode"));
   o.control_weight_decay = config.get_bool("dac.control_weight_decay");
   o.max_log10_change = config.get_float("dac.max_log10_change");
+  o.max_log10_offset = config.get_float("dac.max_log10_offset");
   o.lr_min = config.get_float("dac.lr_min");
   o.lr_max = config.get_float("dac.lr_max");
   o.wd_min = config.get_float("dac.wd_min");
@@ -55,9 +79,10 @@ ControlOptions control_options(const core::Config& config) {
 nlohmann::json control_options_to_json(const ControlOptions& o) {
   nlohmann::json j;
   j["control_interval"] = o.control_interval;
-  j["action_mode"] = o.action_mode == ActionMode::kAbsolute ? "absolute" : "multiplicative";
+  j["action_mode"] = action_mode_name(o.action_mode);
   j["control_weight_decay"] = o.control_weight_decay;
   j["max_log10_change"] = o.max_log10_change;
+  j["max_log10_offset"] = o.max_log10_offset;
   j["lr_min"] = o.lr_min;
   j["lr_max"] = o.lr_max;
   j["wd_min"] = o.wd_min;
@@ -73,9 +98,11 @@ ControlOptions control_options_from_json(const nlohmann::json& j) {
   ControlOptions o;
   try {
     o.control_interval = j.at("control_interval").get<std::int64_t>();
-    o.action_mode = j.at("action_mode").get<std::string>() == "absolute" ? ActionMode::kAbsolute : ActionMode::kMultiplicative;
+    o.action_mode = action_mode_from_name(j.at("action_mode").get<std::string>());
     o.control_weight_decay = j.at("control_weight_decay").get<bool>();
     o.max_log10_change = j.at("max_log10_change").get<double>();
+    // Policies written before the relative mode existed have no offset; it does not act then.
+    o.max_log10_offset = j.value("max_log10_offset", ControlOptions{}.max_log10_offset);
     o.lr_min = j.at("lr_min").get<double>();
     o.lr_max = j.at("lr_max").get<double>();
     o.wd_min = j.at("wd_min").get<double>();

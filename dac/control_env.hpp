@@ -7,7 +7,11 @@
 // Actions (act_dim 2: lr, weight decay; 1 when control_weight_decay is false):
 //   multiplicative: a in [−1, 1] (clipped), log10 value += a·max_log10_change, so each step
 //                   multiplies the value by at most 10^±max_log10_change;
-//   absolute:       a is the log10 value itself, clipped to [log10 min, log10 max].
+//   absolute:       a is the log10 value itself, clipped to [log10 min, log10 max];
+//   relative:       a in [−1, 1] (clipped), log10 value = log10 start + a·max_log10_offset, where
+//                   start is the run's value at reset: the action is the value itself, as an
+//                   offset from the instance's, so a = 0 keeps it and exploration noise does
+//                   not accumulate over the episode.
 //   Either way the value is then clamped to [lr_min, lr_max] (and [wd_min, wd_max]); an
 //   instance's initial values are clamped the same way at reset.
 //

@@ -54,6 +54,7 @@ void check_options(const ControlOptions& o) {
   const auto fail = [](const std::string& what) { throw std::invalid_argument(what); };
   if (o.control_interval < 1) fail("control_interval: must be >= 1");
   if (!(o.max_log10_change > 0 && o.max_log10_change <= 3)) fail("max_log10_change: must be in (0, 3]");
+  if (!(o.max_log10_offset > 0 && o.max_log10_offset <= 6)) fail("max_log10_offset: must be in (0, 6]");
   if (!(o.lr_min > 0 && o.lr_min < o.lr_max && std::isfinite(o.lr_max))) fail("lr_min: need 0 < lr_min < lr_max");
   if (!(o.wd_min > 0 && o.wd_min < o.wd_max && std::isfinite(o.wd_max))) fail("wd_min: need 0 < wd_min < wd_max");
   if (o.val_interval < 0) fail("val_interval: must be >= 0");
@@ -63,7 +64,7 @@ void check_options(const ControlOptions& o) {
 
 void action_space(const ControlOptions& o, envs::EnvSpec& spec) {
   spec.act_dim = o.control_weight_decay ? 2 : 1;
-  if (o.action_mode == ActionMode::kMultiplicative) {
+  if (o.action_mode != ActionMode::kAbsolute) {
     spec.act_low.assign(static_cast<std::size_t>(spec.act_dim), -1.0);
     spec.act_high.assign(static_cast<std::size_t>(spec.act_dim), 1.0);
     return;
@@ -92,6 +93,8 @@ void ControlLoop::start(double lr, double weight_decay) {
   stats_.clear();
   lr_ = clip(lr, options_.lr_min, options_.lr_max);
   wd_ = clip(weight_decay, options_.wd_min, options_.wd_max);
+  start_lr_ = lr_;
+  start_wd_ = wd_;
   set_task_values();
   task_.trainer().flat_parameters(theta_);
   alignment_.start(theta_);
@@ -108,15 +111,20 @@ void ControlLoop::start(double lr, double weight_decay) {
 
 void ControlLoop::apply(const double* action) {
   // A component that is not a number keeps its current value.
-  const auto next = [&](double a, double value, double low, double high) {
+  const auto next = [&](double a, double value, double start, double low, double high) {
     if (!std::isfinite(a)) return value;
-    if (options_.action_mode == ActionMode::kMultiplicative) {
-      return clip(value * std::pow(10.0, clip(a, -1.0, 1.0) * options_.max_log10_change), low, high);
+    switch (options_.action_mode) {
+      case ActionMode::kMultiplicative:
+        return clip(value * std::pow(10.0, clip(a, -1.0, 1.0) * options_.max_log10_change), low, high);
+      case ActionMode::kRelative:
+        return clip(start * std::pow(10.0, clip(a, -1.0, 1.0) * options_.max_log10_offset), low, high);
+      case ActionMode::kAbsolute:
+        break;
     }
     return clip(std::pow(10.0, clip(a, std::log10(low), std::log10(high))), low, high);
   };
-  lr_ = next(action[0], lr_, options_.lr_min, options_.lr_max);
-  if (options_.control_weight_decay) wd_ = next(action[1], wd_, options_.wd_min, options_.wd_max);
+  lr_ = next(action[0], lr_, start_lr_, options_.lr_min, options_.lr_max);
+  if (options_.control_weight_decay) wd_ = next(action[1], wd_, start_wd_, options_.wd_min, options_.wd_max);
 }
 
 void ControlLoop::set_task_values() {
@@ -193,6 +201,8 @@ void ControlLoop::save(const std::string& dir) const {
   s["budget"] = budget_;
   s["lr"] = lr_;
   s["weight_decay"] = wd_;
+  s["start_lr"] = start_lr_;
+  s["start_weight_decay"] = start_wd_;
   s["train_loss"] = train_loss_;
   s["log_train_prev"] = log_train_prev_;
   s["val_loss"] = val_loss_;
@@ -222,6 +232,8 @@ void ControlLoop::load(const std::string& dir) {
     }
     lr_ = s.at("lr").get<double>();
     wd_ = s.at("weight_decay").get<double>();
+    start_lr_ = s.at("start_lr").get<double>();
+    start_wd_ = s.at("start_weight_decay").get<double>();
     train_loss_ = s.at("train_loss").get<double>();
     log_train_prev_ = s.at("log_train_prev").get<double>();
     val_loss_ = s.at("val_loss").get<double>();

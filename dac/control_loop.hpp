@@ -19,7 +19,7 @@
 
 namespace graybox::dac {
 
-enum class ActionMode { kMultiplicative, kAbsolute };
+enum class ActionMode { kMultiplicative, kAbsolute, kRelative };
 enum class RewardKind { kDense, kSparse };
 
 // Where an episode's seconds went: the minibatches (SupervisedTask::train), the validation
@@ -33,6 +33,7 @@ struct ControlOptions {
   ActionMode action_mode = ActionMode::kMultiplicative;
   bool control_weight_decay = true;
   double max_log10_change = 0.1;       // multiplicative: per-step bound on |Δ log10 value|
+  double max_log10_offset = 1.0;       // relative: bound on |log10 value − log10 the run's start value|
   double lr_min = 1e-5, lr_max = 1.0;
   double wd_min = 1e-6, wd_max = 1.0;
   std::int64_t val_interval = 10;      // env steps between validation passes (0: reset and end only)
@@ -91,6 +92,7 @@ class ControlLoop {
   UpdateAlignment alignment_;
   std::vector<float> theta_;
   double lr_ = 0, wd_ = 0;
+  double start_lr_ = 0, start_wd_ = 0;  // the clamped values of start(): relative actions offset these
   double train_loss_ = 0, log_train_prev_ = 0, val_loss_ = 0, grad_norm_ = 0;
   bool crashed_ = false, done_ = false;
   double return_ = 0;

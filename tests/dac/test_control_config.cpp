@@ -38,6 +38,28 @@ TEST(ControlConfig, ReadsEveryKey) {
   EXPECT_EQ(d.reward, RewardKind::kDense);
 }
 
+TEST(ControlConfig, TheRelativeModeAndItsOffsetRoundTripThroughAPolicysJson) {
+  const core::ConfigSchema s = schema();
+  const ControlOptions o = control_options(
+      core::Config::parse("dac:\n  action_mode: relative\n  max_log10_offset: 2.5\n", "c.yaml", s));
+  EXPECT_EQ(o.action_mode, ActionMode::kRelative);
+  EXPECT_DOUBLE_EQ(o.max_log10_offset, 2.5);
+  const nlohmann::json j = control_options_to_json(o);
+  EXPECT_EQ(j.at("action_mode"), "relative");
+  const ControlOptions back = control_options_from_json(j);
+  EXPECT_EQ(back.action_mode, ActionMode::kRelative);
+  EXPECT_DOUBLE_EQ(back.max_log10_offset, 2.5);
+  // A policy written before the relative mode existed reads with the default offset.
+  nlohmann::json old = j;
+  old["action_mode"] = "multiplicative";
+  old.erase("max_log10_offset");
+  EXPECT_DOUBLE_EQ(control_options_from_json(old).max_log10_offset, ControlOptions{}.max_log10_offset);
+  old["action_mode"] = "sideways";
+  EXPECT_THROW(control_options_from_json(old), std::runtime_error);
+  EXPECT_THROW(core::Config::parse("dac:\n  max_log10_offset: 0\n", "c.yaml", s), core::ConfigError);
+  EXPECT_THROW(core::Config::parse("dac:\n  max_log10_offset: 7\n", "c.yaml", s), core::ConfigError);
+}
+
 TEST(ControlConfig, AnInconsistentRangeNamesTheKey) {
   const core::ConfigSchema s = schema();
   try {

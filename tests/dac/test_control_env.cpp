@@ -146,6 +146,41 @@ TEST(ControlEnv, AbsoluteActionsAreLog10ValuesClippedToTheRange) {
   EXPECT_DOUBLE_EQ(one.weight_decay(), 1e-3);
 }
 
+TEST(ControlEnv, RelativeActionsOffsetTheStartValueAndDoNotAccumulate) {
+  ControlOptions o = tiny_options();
+  o.action_mode = ActionMode::kRelative;
+  o.max_log10_offset = 1.5;
+  o.lr_max = 0.1;
+  ControlEnv env({tiny_instance()}, o);
+  EXPECT_DOUBLE_EQ(env.spec().act_low[0], -1.0);
+  EXPECT_DOUBLE_EQ(env.spec().act_high[1], 1.0);
+  std::vector<double> obs(10);
+  env.reset_instance(0, 1, obs.data());
+  const double down[2] = {-0.5, 0.2};  // lr 0.05·10^−0.75, wd 1e-3·10^0.3
+  env.step(down, obs.data());
+  EXPECT_NEAR(env.lr(), 0.05 * std::pow(10.0, -0.75), 1e-15);
+  EXPECT_NEAR(env.weight_decay(), 1e-3 * std::pow(10.0, 0.3), 1e-15);
+  EXPECT_DOUBLE_EQ(env.task().trainer().settings().lr, env.lr());
+  env.step(down, obs.data());  // the same action again: the same values, not a second change
+  EXPECT_NEAR(env.lr(), 0.05 * std::pow(10.0, -0.75), 1e-15);
+  EXPECT_NEAR(env.weight_decay(), 1e-3 * std::pow(10.0, 0.3), 1e-15);
+  const double keep[2] = {0.0, 0.0};
+  env.step(keep, obs.data());
+  EXPECT_NEAR(env.lr(), 0.05, 1e-15);
+  EXPECT_NEAR(env.weight_decay(), 1e-3, 1e-18);
+  const double beyond[2] = {9.0, -9.0};  // clipped to ±1: lr 0.05·10^1.5 clamped to lr_max
+  env.step(beyond, obs.data());
+  EXPECT_DOUBLE_EQ(env.lr(), 0.1);
+  EXPECT_NEAR(env.weight_decay(), 1e-3 * std::pow(10.0, -1.5), 1e-15);
+  const double nan[2] = {std::nan(""), 0.0};
+  env.step(nan, obs.data());
+  EXPECT_DOUBLE_EQ(env.lr(), 0.1);  // a NaN component keeps the value
+  // The next episode offsets its own start.
+  env.reset_instance(0, 2, obs.data());
+  env.step(keep, obs.data());
+  EXPECT_NEAR(env.lr(), 0.05, 1e-15);
+}
+
 TEST(ControlEnv, DenseRewardIsMinusTheChangeOfLogTrainingLoss) {
   ControlEnv env({tiny_instance()}, tiny_options());
   std::vector<double> obs(10);
