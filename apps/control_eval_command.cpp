@@ -12,6 +12,7 @@
 #include "apps/commands.hpp"
 #include "core/error.hpp"
 #include "core/files.hpp"
+#include "dac/control_config.hpp"
 #include "dac/control_eval.hpp"
 #include "dac/meta_train_config.hpp"
 #include "dac/policy_controller.hpp"
@@ -55,6 +56,7 @@ int control_eval_command(const TrainOptions& options) {
   o.seed = static_cast<std::uint64_t>(config.get_int("seed"));
   o.num_threads = static_cast<int>(config.get_int("control.num_threads"));
   o.baselines_file = config.get_string("eval.baselines");
+  o.random_control = dac::control_options(config);
   const std::string csv = config.get_string("eval.csv").empty()
                               ? (fs::path(policy_path).parent_path() / "control_eval.csv").string()
                               : config.get_string("eval.csv");

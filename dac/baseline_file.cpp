@@ -68,7 +68,7 @@ nlohmann::json random_control_json(const ControlOptions& control) {
 
 }  // namespace
 
-nlohmann::json baseline_inputs(const ControlEvalOptions& o, const ControlOptions& control) {
+nlohmann::json baseline_inputs(const ControlEvalOptions& o) {
   const TuneBudget& t = o.tune;
   return {{"baselines", baseline_names()},
           {"seed", o.seed},
@@ -81,7 +81,7 @@ nlohmann::json baseline_inputs(const ControlEvalOptions& o, const ControlOptions
             {"tpe_multivariate", t.searcher.tpe_multivariate},
             {"lr_factor_range", {t.lr_factor_low, t.lr_factor_high}},
             {"wd_factor_range", {t.wd_factor_low, t.wd_factor_high}}}},
-          {"control", random_control_json(control)},
+          {"control", random_control_json(o.random_control)},
           {"train", instances_json(o.train)},
           {"test", instances_json(o.test)}};
 }

@@ -17,7 +17,7 @@
 namespace graybox::dac {
 
 // What the baselines' results depend on, as JSON (compared field by field).
-nlohmann::json baseline_inputs(const ControlEvalOptions& options, const ControlOptions& control);
+nlohmann::json baseline_inputs(const ControlEvalOptions& options);
 
 struct BaselineResults {
   std::map<std::string, std::map<std::string, TunedFactors>> tuned;

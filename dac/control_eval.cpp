@@ -63,11 +63,12 @@ Outcome finish(tasks::SupervisedTask& task, const optim::Split& data) {
 // One run of `method` on an instance: the policy (deployed as in graybox fit), random control,
 // or a baseline schedule at the factors' base values.
 Outcome run_method(const std::string& method, const Instance& in, const optim::Split& data, std::uint64_t run_seed,
-                   const agents::PpoPolicy& policy, const ControlOptions& control, const TunedFactors& factors) {
+                   const agents::PpoPolicy& policy, const ControlOptions& policy_control,
+                   const ControlOptions& random_control, const TunedFactors& factors) {
   core::NullSink none;
   if (method == "policy") {
     auto task = make_task(in, data, run_seed, baseline_schedule("constant", in.budget), in.lr, in.weight_decay);
-    LoadedPolicy copy{std::make_unique<agents::PpoPolicy>(policy), control};
+    LoadedPolicy copy{std::make_unique<agents::PpoPolicy>(policy), policy_control};
     PolicyController controller(std::move(copy), *task, in.budget);
     controller.start(in.lr, in.weight_decay);
     while (!controller.done()) controller.step(none);
@@ -76,10 +77,10 @@ Outcome run_method(const std::string& method, const Instance& in, const optim::S
   const double lr = in.lr * factors.lr_factor, wd = in.weight_decay * factors.wd_factor;
   auto task = make_task(in, data, run_seed, baseline_schedule(method, in.budget), lr, wd);
   if (method == "random") {
-    ControlLoop loop(*task, control, in.budget);
-    loop.start(lr, std::max(wd, control.wd_min));
+    ControlLoop loop(*task, random_control, in.budget);
+    loop.start(lr, std::max(wd, random_control.wd_min));
     envs::EnvSpec spec;
-    action_space(control, spec);
+    action_space(random_control, spec);
     core::Rng rng(core::derive_seed(run_seed, core::Stream::kController));
     std::vector<double> action(static_cast<std::size_t>(spec.act_dim));
     while (!loop.done()) {
@@ -104,7 +105,7 @@ void in_arena(int threads, F&& f) {
 
 // Tunes every baseline's factors: one job per (baseline, optimizer) with the training
 // instances of that optimizer.
-void tune_baselines(const ControlEvalOptions& o, const agents::PpoPolicy& policy, const ControlOptions& control,
+void tune_baselines(const ControlEvalOptions& o, const agents::PpoPolicy& policy, const ControlOptions& policy_control,
                     tbb::enumerable_thread_specific<DataCache>& caches, ControlEvalReport& report) {
   const auto tune_start = Clock::now();
   struct TuneJob {
@@ -136,7 +137,8 @@ void tune_baselines(const ControlEvalOptions& o, const agents::PpoPolicy& policy
         for (std::size_t i = 0; i < job.instances.size(); ++i) {
           const Instance& in = *job.instances[i];
           const std::uint64_t run_seed = core::derive_seed(o.seed, core::Stream::kTrial, static_cast<std::uint64_t>(trial) * 1000 + i);
-          const Outcome out = run_method(job.baseline, in, cache.get(in), run_seed, policy, control, f);
+          const Outcome out =
+              run_method(job.baseline, in, cache.get(in), run_seed, policy, policy_control, o.random_control, f);
           minibatches += out.minibatches;
           sum += out.crashed ? INFINITY : out.val_loss / out.log_classes;
         }
@@ -176,10 +178,10 @@ std::vector<std::string> eval_methods() {
 }
 
 ControlEvalReport run_control_eval(const ControlEvalOptions& o, const agents::PpoPolicy& policy,
-                                   const ControlOptions& control) {
+                                   const ControlOptions& policy_control) {
   ControlEvalReport report;
   tbb::enumerable_thread_specific<DataCache> caches;
-  const nlohmann::json inputs = baseline_inputs(o, control);
+  const nlohmann::json inputs = baseline_inputs(o);
   std::optional<BaselineResults> kept;
   if (!o.baselines_file.empty()) kept = read_baseline_file(o.baselines_file, inputs);
 
@@ -189,7 +191,7 @@ ControlEvalReport run_control_eval(const ControlEvalOptions& o, const agents::Pp
     report.tuning_minibatches = kept->tuning_minibatches;
     report.tuning_seconds = kept->tuning_seconds;
   } else {
-    tune_baselines(o, policy, control, caches, report);
+    tune_baselines(o, policy, policy_control, caches, report);
   }
 
   // The test runs: every method, instance and seed (the baselines' from the file if kept).
@@ -229,7 +231,7 @@ ControlEvalReport run_control_eval(const ControlEvalOptions& o, const agents::Pp
       }
       const auto start = Clock::now();
       const Outcome out = run_method(run.method, in, caches.local().get(in), eval_seed(o.seed, index, run.seed), policy,
-                                     control, factors);
+                                     policy_control, o.random_control, factors);
       run.seconds = std::chrono::duration<double>(Clock::now() - start).count();
       run.test_loss = out.test_loss;
       run.test_accuracy = out.test_accuracy;

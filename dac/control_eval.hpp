@@ -25,6 +25,9 @@ struct ControlEvalOptions {
   std::uint64_t seed = 1;
   int num_threads = 1;  // 0: all cores
   std::string baselines_file;  // "": tune and run the baselines; else dac/baseline_file.hpp
+  // What random control acts through: the eval config's dac keys, not the policy's options, so
+  // that one baselines file serves policies trained with other action modes or bounds.
+  ControlOptions random_control;
 };
 
 struct RunRecord {
@@ -56,8 +59,9 @@ struct ControlEvalReport {
 // The methods: "policy" then the baselines.
 std::vector<std::string> eval_methods();
 
+// `policy_control`: the options the policy was trained with (its policy.pt carries them).
 ControlEvalReport run_control_eval(const ControlEvalOptions& options, const agents::PpoPolicy& policy,
-                                   const ControlOptions& control);
+                                   const ControlOptions& policy_control);
 
 // The per-instance table, the summary per method and the costs, as text.
 std::string format_control_eval(const ControlEvalReport& report, const std::vector<Instance>& test);

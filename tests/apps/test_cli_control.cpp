@@ -294,6 +294,19 @@ TEST_F(Cli, ControlEvalKeepsTheBaselinesInAFileForTheNextPolicy) {
   };
   EXPECT_EQ(baseline_rows(read_file(dir_ + "/first.csv")), baseline_rows(read_file(dir_ + "/second.csv")));
 
+  // A policy trained with another action mode uses the same file: random control acts through
+  // the eval config's dac keys, not the policy's.
+  ASSERT_EQ(run("control train " + kTiny + " --quiet --set dac.action_mode=relative --out " + dir_ + "/relative").code, 0);
+  std::string relative_eval = eval;
+  relative_eval.replace(relative_eval.find(dir_ + "/meta/policy.pt"), (dir_ + "/meta").size(), dir_ + "/relative");
+  const Result third = run(relative_eval + " --set eval.csv=" + dir_ + "/third.csv");
+  ASSERT_EQ(third.code, 0) << third.output;
+  EXPECT_NE(third.output.find("read from " + dir_ + "/baselines.json"), std::string::npos) << third.output;
+  EXPECT_EQ(baseline_rows(read_file(dir_ + "/first.csv")), baseline_rows(read_file(dir_ + "/third.csv")));
+  const Result other_mode = run(eval + " --set dac.action_mode=absolute");
+  EXPECT_EQ(other_mode.code, 2) << other_mode.output;
+  EXPECT_NE(other_mode.output.find("first difference: control.action_mode"), std::string::npos) << other_mode.output;
+
   const Result other = run(eval + " --set eval.tune_trials=3");
   EXPECT_EQ(other.code, 2) << other.output;
   EXPECT_NE(other.output.find("baselines.json: computed for other inputs (first difference: tune.trials)"), std::string::npos)
