@@ -60,20 +60,22 @@ Outcome finish(tasks::SupervisedTask& task, const optim::Split& data) {
   return o;
 }
 
-// One run of `method` on an instance: the policy (deployed as in graybox fit), random control,
-// or a baseline schedule at the factors' base values.
-Outcome run_method(const std::string& method, const Instance& in, const optim::Split& data, std::uint64_t run_seed,
-                   const agents::PpoPolicy& policy, const ControlOptions& policy_control,
-                   const ControlOptions& random_control, const TunedFactors& factors) {
+// One run of the policy on an instance, deployed as in graybox fit from the instance's values.
+Outcome run_policy(const Instance& in, const optim::Split& data, std::uint64_t run_seed, const agents::PpoPolicy& policy,
+                   const ControlOptions& policy_control) {
   core::NullSink none;
-  if (method == "policy") {
-    auto task = make_task(in, data, run_seed, baseline_schedule("constant", in.budget), in.lr, in.weight_decay);
-    LoadedPolicy copy{std::make_unique<agents::PpoPolicy>(policy), policy_control};
-    PolicyController controller(std::move(copy), *task, in.budget);
-    controller.start(in.lr, in.weight_decay);
-    while (!controller.done()) controller.step(none);
-    return finish(*task, data);
-  }
+  auto task = make_task(in, data, run_seed, baseline_schedule("constant", in.budget), in.lr, in.weight_decay);
+  LoadedPolicy copy{std::make_unique<agents::PpoPolicy>(policy), policy_control};
+  PolicyController controller(std::move(copy), *task, in.budget);
+  controller.start(in.lr, in.weight_decay);
+  while (!controller.done()) controller.step(none);
+  return finish(*task, data);
+}
+
+// One run of a baseline on an instance: random control, or a schedule at the factors' base values.
+Outcome run_baseline(const std::string& method, const Instance& in, const optim::Split& data, std::uint64_t run_seed,
+                     const ControlOptions& random_control, const TunedFactors& factors) {
+  core::NullSink none;
   const double lr = in.lr * factors.lr_factor, wd = in.weight_decay * factors.wd_factor;
   auto task = make_task(in, data, run_seed, baseline_schedule(method, in.budget), lr, wd);
   if (method == "random") {
@@ -105,8 +107,8 @@ void in_arena(int threads, F&& f) {
 
 // Tunes every baseline's factors: one job per (baseline, optimizer) with the training
 // instances of that optimizer.
-void tune_baselines(const ControlEvalOptions& o, const agents::PpoPolicy& policy, const ControlOptions& policy_control,
-                    tbb::enumerable_thread_specific<DataCache>& caches, ControlEvalReport& report) {
+void tune_baselines(const ControlEvalOptions& o, tbb::enumerable_thread_specific<DataCache>& caches,
+                    ControlEvalReport& report) {
   const auto tune_start = Clock::now();
   struct TuneJob {
     std::string baseline, group;
@@ -137,8 +139,7 @@ void tune_baselines(const ControlEvalOptions& o, const agents::PpoPolicy& policy
         for (std::size_t i = 0; i < job.instances.size(); ++i) {
           const Instance& in = *job.instances[i];
           const std::uint64_t run_seed = core::derive_seed(o.seed, core::Stream::kTrial, static_cast<std::uint64_t>(trial) * 1000 + i);
-          const Outcome out =
-              run_method(job.baseline, in, cache.get(in), run_seed, policy, policy_control, o.random_control, f);
+          const Outcome out = run_baseline(job.baseline, in, cache.get(in), run_seed, o.random_control, f);
           minibatches += out.minibatches;
           sum += out.crashed ? INFINITY : out.val_loss / out.log_classes;
         }
@@ -191,7 +192,7 @@ ControlEvalReport run_control_eval(const ControlEvalOptions& o, const agents::Pp
     report.tuning_minibatches = kept->tuning_minibatches;
     report.tuning_seconds = kept->tuning_seconds;
   } else {
-    tune_baselines(o, policy, policy_control, caches, report);
+    tune_baselines(o, caches, report);
   }
 
   // The test runs: every method, instance and seed (the baselines' from the file if kept).
@@ -223,15 +224,19 @@ ControlEvalReport run_control_eval(const ControlEvalOptions& o, const agents::Pp
       RunRecord& run = report.runs[r];
       const std::size_t index = (r / static_cast<std::size_t>(o.seeds)) % o.test.size();
       const Instance& in = o.test[index];
-      TunedFactors factors;
-      if (run.method != "policy") {
+      const optim::Split& data = caches.local().get(in);
+      const std::uint64_t run_seed = eval_seed(o.seed, index, run.seed);
+      const auto start = Clock::now();
+      Outcome out;
+      if (run.method == "policy") {
+        out = run_policy(in, data, run_seed, policy, policy_control);
+      } else {
+        TunedFactors factors;
         const auto& by_group = report.tuned.at(run.method);
         const auto it = by_group.find(optimizer_group(in));
         if (it != by_group.end()) factors = it->second;  // no training instance of this optimizer: factors 1
+        out = run_baseline(run.method, in, data, run_seed, o.random_control, factors);
       }
-      const auto start = Clock::now();
-      const Outcome out = run_method(run.method, in, caches.local().get(in), eval_seed(o.seed, index, run.seed), policy,
-                                     policy_control, o.random_control, factors);
       run.seconds = std::chrono::duration<double>(Clock::now() - start).count();
       run.test_loss = out.test_loss;
       run.test_accuracy = out.test_accuracy;
