@@ -30,7 +30,8 @@ void add_control_eval_schema(core::ConfigSchema& s) {
   s.add_string("eval.csv", "", "control eval: the CSV of every run (default: control_eval.csv beside the policy)");
   s.add_string("eval.baselines", "",
                "control eval: a JSON file that keeps the baselines' tuning and test runs for the next eval of another "
-               "policy on the same instances (written if absent, read if its inputs match, exit 2 if not; \"\": none)");
+               "policy on the same instances (written as the eval goes, so a killed eval continues from it; read if its "
+               "inputs match, exit 2 if not; \"\": none)");
   s.mark_paths({"eval.policy", "eval.csv", "eval.baselines"});
 }
 

@@ -135,6 +135,18 @@ std::optional<BaselineResults> read_baseline_file(const std::string& path, const
         r.tuned[baseline][group] = t;
       }
     }
+    if (j.contains("trials")) {
+      for (const auto& [baseline, groups] : j.at("trials").items()) {
+        for (const auto& [group, list] : groups.items()) {
+          auto& trials = r.trials[baseline][group];
+          for (const auto& t : list) {
+            trials.push_back({t.at("lr_factor").get<double>(), t.at("wd_factor").get<double>(), t.at("loss").get<double>(),
+                              t.at("minibatches").get<std::int64_t>()});
+          }
+        }
+      }
+    }
+    r.complete = j.value("complete", true);
     r.tuning_minibatches = j.at("tuning_minibatches").get<std::int64_t>();
     r.tuning_seconds = j.at("tuning_seconds").get<double>();
     for (const auto& run : j.at("runs")) {
@@ -180,15 +192,88 @@ void write_baseline_file(const std::string& path, const nlohmann::json& inputs, 
                     {"minibatches", x.minibatches},
                     {"seconds", x.seconds}});
   }
+  nlohmann::json trials = nlohmann::json::object();
+  for (const auto& [baseline, groups] : r.trials) {
+    for (const auto& [group, list] : groups) {
+      nlohmann::json a = nlohmann::json::array();
+      for (const auto& t : list) {
+        a.push_back({{"lr_factor", t.lr_factor}, {"wd_factor", t.wd_factor}, {"loss", t.loss}, {"minibatches", t.minibatches}});
+      }
+      trials[baseline][group] = a;
+    }
+  }
   const nlohmann::json j = {{"format", kFormat},
+                            {"complete", r.complete},
                             {"inputs", inputs},
                             {"tuned", tuned},
+                            {"trials", trials},
                             {"tuning_minibatches", r.tuning_minibatches},
                             {"tuning_seconds", r.tuning_seconds},
                             {"runs", runs}};
   const std::filesystem::path parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent);
   core::write_file_atomic(path, j.dump(1) + "\n");
+}
+
+BaselineJournal::BaselineJournal(std::string path, nlohmann::json inputs, BaselineResults start)
+    : path_(std::move(path)), inputs_(std::move(inputs)), results_(std::move(start)) {}
+
+std::vector<FactorTrial> BaselineJournal::trials(const std::string& baseline, const std::string& group) const {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  const auto b = results_.trials.find(baseline);
+  if (b == results_.trials.end()) return {};
+  const auto g = b->second.find(group);
+  return g == b->second.end() ? std::vector<FactorTrial>{} : g->second;
+}
+
+std::optional<RunRecord> BaselineJournal::find_run(const std::string& method, const std::string& instance, int seed) const {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  for (const auto& run : results_.runs) {
+    if (run.method == method && run.instance == instance && run.seed == seed) return run;
+  }
+  return std::nullopt;
+}
+
+void BaselineJournal::add_trial(const std::string& baseline, const std::string& group, const FactorTrial& trial,
+                                double tuning_seconds) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  results_.trials[baseline][group].push_back(trial);
+  results_.tuning_seconds = tuning_seconds;
+  results_.complete = false;
+  write_locked();
+}
+
+void BaselineJournal::finish_tuning(const std::string& baseline, const std::string& group, const TunedFactors& tuned) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  results_.tuned[baseline][group] = tuned;
+}
+
+void BaselineJournal::set_tuning_cost(std::int64_t minibatches, double seconds) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  results_.tuning_minibatches = minibatches;
+  results_.tuning_seconds = seconds;
+}
+
+void BaselineJournal::add_run(const RunRecord& run) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  results_.runs.push_back(run);
+  results_.complete = false;
+  write_locked();
+}
+
+void BaselineJournal::complete() {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  results_.complete = true;
+  write_locked();
+}
+
+double BaselineJournal::tuning_seconds() const {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  return results_.tuning_seconds;
+}
+
+void BaselineJournal::write_locked() const {
+  if (!path_.empty()) write_baseline_file(path_, inputs_, results_);
 }
 
 }  // namespace graybox::dac

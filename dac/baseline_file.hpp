@@ -8,6 +8,7 @@
 // training code, delete it.
 #pragma once
 
+#include <mutex>
 #include <optional>
 #include <string>
 #include <nlohmann/json.hpp>
@@ -20,17 +21,46 @@ namespace graybox::dac {
 nlohmann::json baseline_inputs(const ControlEvalOptions& options);
 
 struct BaselineResults {
-  std::map<std::string, std::map<std::string, TunedFactors>> tuned;
+  std::map<std::string, std::map<std::string, TunedFactors>> tuned;  // finished tunings
   std::int64_t tuning_minibatches = 0;
   double tuning_seconds = 0;
-  std::vector<RunRecord> runs;  // every baseline's test runs
+  std::vector<RunRecord> runs;  // every baseline's test runs (so far, when not complete)
+  // Every trial of every tuning, finished or not ([baseline][sgd|adamw], in proposal order).
+  std::map<std::string, std::map<std::string, std::vector<FactorTrial>>> trials;
+  bool complete = true;  // false: an eval stopped before its last baseline run
 };
 
-// nullopt when `path` does not exist. Throws core::UserError naming the file for a file that is
+// nullopt when `path` does not exist (a file written before `complete` existed is complete). Throws core::UserError naming the file for a file that is
 // not a baselines file, and naming the first differing input when it was computed for others.
 std::optional<BaselineResults> read_baseline_file(const std::string& path, const nlohmann::json& inputs);
 // Written atomically; doubles round-trip exactly.
 void write_baseline_file(const std::string& path, const nlohmann::json& inputs, const BaselineResults& results);
+
+// The baselines file written while an eval runs: after every tuning trial and every test run
+// (whole, atomically, "complete": false until the last run), so that an eval killed at any
+// moment loses at most the trials and runs in flight; the next eval with the same inputs
+// replays the recorded trials and keeps the recorded runs. Thread-safe; with an empty path it
+// only keeps the results in memory.
+class BaselineJournal {
+ public:
+  BaselineJournal(std::string path, nlohmann::json inputs, BaselineResults start);
+  std::vector<FactorTrial> trials(const std::string& baseline, const std::string& group) const;
+  std::optional<RunRecord> find_run(const std::string& method, const std::string& instance, int seed) const;
+  // `tuning_seconds`: the tuning's wall time so far, over every eval that worked on it.
+  void add_trial(const std::string& baseline, const std::string& group, const FactorTrial& trial, double tuning_seconds);
+  void finish_tuning(const std::string& baseline, const std::string& group, const TunedFactors& tuned);
+  void set_tuning_cost(std::int64_t minibatches, double seconds);
+  void add_run(const RunRecord& run);
+  void complete();  // marks the file complete and writes it
+  double tuning_seconds() const;
+
+ private:
+  void write_locked() const;
+  std::string path_;
+  nlohmann::json inputs_;
+  BaselineResults results_;
+  mutable std::mutex mutex_;
+};
 
 // The path of the first difference between two JSON values ("test[2].budget"), "" if equal.
 std::string first_difference(const nlohmann::json& a, const nlohmann::json& b, const std::string& at = "");

@@ -1,5 +1,6 @@
 #include "dac/baselines.hpp"
 
+#include <cstdio>
 #include <stdexcept>
 
 #include "core/search_space.hpp"
@@ -39,6 +40,11 @@ optim::ScheduleSpec baseline_schedule(const std::string& name, std::int64_t budg
 }
 
 TunedFactors tune_factors(const TuneBudget& budget, std::uint64_t seed, const FactorObjective& objective) {
+  return tune_factors(budget, seed, objective, {}, nullptr);
+}
+
+TunedFactors tune_factors(const TuneBudget& budget, std::uint64_t seed, const FactorObjective& objective,
+                          const std::vector<FactorTrial>& done, const TrialCallback& on_trial) {
   core::Dimension lr, wd;
   lr.name = "lr_factor";
   lr.low = budget.lr_factor_low;
@@ -55,14 +61,27 @@ TunedFactors tune_factors(const TuneBudget& budget, std::uint64_t seed, const Fa
   best.loss = 1e300;
   for (int k = 0; k < budget.trials; ++k) {
     const core::Configuration config = searcher->propose(rng, 1);
-    const auto [loss, minibatches] = objective(config.values[0], config.values[1]);
-    best.minibatches += minibatches;
+    FactorTrial trial;
+    if (static_cast<std::size_t>(k) < done.size()) {
+      trial = done[static_cast<std::size_t>(k)];
+      if (trial.lr_factor != config.values[0] || trial.wd_factor != config.values[1]) {
+        char what[256];
+        std::snprintf(what, sizeof what, "trial %d proposes lr x%.17g, wd x%.17g where x%.17g, x%.17g was recorded", k + 1,
+                      config.values[0], config.values[1], trial.lr_factor, trial.wd_factor);
+        throw std::runtime_error(what);
+      }
+    } else {
+      const auto [loss, minibatches] = objective(config.values[0], config.values[1]);
+      trial = {config.values[0], config.values[1], controllers::sanitize_loss(loss), minibatches};
+      if (on_trial) on_trial(trial);
+    }
+    best.minibatches += trial.minibatches;
     ++best.trials;
-    searcher->observe({config, 1, controllers::sanitize_loss(loss)});
-    if (controllers::sanitize_loss(loss) < best.loss) {
-      best.loss = controllers::sanitize_loss(loss);
-      best.lr_factor = config.values[0];
-      best.wd_factor = config.values[1];
+    searcher->observe({config, 1, trial.loss});
+    if (trial.loss < best.loss) {
+      best.loss = trial.loss;
+      best.lr_factor = trial.lr_factor;
+      best.wd_factor = trial.wd_factor;
     }
   }
   return best;

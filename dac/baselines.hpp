@@ -43,9 +43,27 @@ struct TuneBudget {
   double wd_factor_low = 0.01, wd_factor_high = 100.0;
 };
 
+// One proposal of a tuning and what it cost; `loss` is the searcher's view of it (a non-finite
+// objective sanitised to a large finite value, so that a file can hold it).
+struct FactorTrial {
+  double lr_factor = 1.0, wd_factor = 1.0;
+  double loss = 0.0;
+  std::int64_t minibatches = 0;
+};
+
 // Minimises objective(lr_factor, wd_factor) with `budget.trials` proposals of the searcher
 // (seeded); the objective returns (loss, minibatches it trained).
 using FactorObjective = std::function<std::pair<double, std::int64_t>(double lr_factor, double wd_factor)>;
 TunedFactors tune_factors(const TuneBudget& budget, std::uint64_t seed, const FactorObjective& objective);
+
+// The same tuning continued from the trials an interrupted one recorded: the searcher proposes
+// again from the same seed, each of the first done.size() proposals is answered with the
+// recorded loss instead of calling the objective (so the result equals an uninterrupted
+// tuning's), and `on_trial` sees every trial the objective ran, as it finishes. Throws
+// std::runtime_error when a proposal differs from the recorded one (the trials came from
+// another searcher, budget or seed).
+using TrialCallback = std::function<void(const FactorTrial&)>;
+TunedFactors tune_factors(const TuneBudget& budget, std::uint64_t seed, const FactorObjective& objective,
+                          const std::vector<FactorTrial>& done, const TrialCallback& on_trial);
 
 }  // namespace graybox::dac

@@ -5,6 +5,7 @@
 #include <tbb/task_arena.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -106,16 +107,20 @@ void in_arena(int threads, F&& f) {
 }
 
 // Tunes every baseline's factors: one job per (baseline, optimizer) with the training
-// instances of that optimizer.
+// instances of that optimizer. Each trial goes to the journal as it finishes; the trials it
+// already holds (an earlier eval's) are replayed, not run again.
 void tune_baselines(const ControlEvalOptions& o, tbb::enumerable_thread_specific<DataCache>& caches,
-                    ControlEvalReport& report) {
+                    BaselineJournal& journal, ControlEvalReport& report) {
+  const double seconds_before = journal.tuning_seconds();
   const auto tune_start = Clock::now();
+  const auto seconds_so_far = [&] { return seconds_before + std::chrono::duration<double>(Clock::now() - tune_start).count(); };
   struct TuneJob {
     std::string baseline, group;
     std::vector<const Instance*> instances;
     TunedFactors result;
   };
   std::vector<TuneJob> jobs;
+  std::atomic<std::size_t> recorded{0};
   for (const auto& b : baseline_names()) {
     for (const char* group : {"sgd", "adamw"}) {
       TuneJob job{b, group, {}, {}};
@@ -129,7 +134,11 @@ void tune_baselines(const ControlEvalOptions& o, tbb::enumerable_thread_specific
     tbb::parallel_for(std::size_t{0}, jobs.size(), [&](std::size_t j) {
       TuneJob& job = jobs[j];
       DataCache& cache = caches.local();
-      std::int64_t trial = 0;
+      const std::vector<FactorTrial> done = journal.trials(job.baseline, job.group);
+      recorded += done.size();
+      // The trial's index picks its runs' seeds, so a continued tuning starts counting after
+      // the recorded trials.
+      std::int64_t trial = static_cast<std::int64_t>(done.size());
       const auto objective = [&](double lr_factor, double wd_factor) {
         TunedFactors f;
         f.lr_factor = lr_factor;
@@ -146,14 +155,23 @@ void tune_baselines(const ControlEvalOptions& o, tbb::enumerable_thread_specific
         ++trial;
         return std::make_pair(sum / static_cast<double>(job.instances.size()), minibatches);
       };
-      job.result = tune_factors(o.tune, core::derive_seed(o.seed, core::Stream::kTrial, j), objective);
+      const TrialCallback record = [&](const FactorTrial& t) { journal.add_trial(job.baseline, job.group, t, seconds_so_far()); };
+      try {
+        job.result = tune_factors(o.tune, core::derive_seed(o.seed, core::Stream::kTrial, j), objective, done, record);
+      } catch (const std::runtime_error& e) {
+        throw core::UserError(o.baselines_file + ": the recorded tuning of " + job.baseline + " (" + job.group + ") " +
+                              "does not continue: " + e.what() + "; delete it, or set eval.baselines to another file");
+      }
+      journal.finish_tuning(job.baseline, job.group, job.result);
     });
   });
   for (const auto& job : jobs) {
     report.tuned[job.baseline][job.group] = job.result;
     report.tuning_minibatches += job.result.minibatches;
   }
-  report.tuning_seconds = std::chrono::duration<double>(Clock::now() - tune_start).count();
+  report.recorded_trials = recorded;
+  report.tuning_seconds = seconds_so_far();
+  journal.set_tuning_cost(report.tuning_minibatches, report.tuning_seconds);
 }
 
 // Ranks (1 = lowest), ties sharing the mean of their places.
@@ -185,14 +203,19 @@ ControlEvalReport run_control_eval(const ControlEvalOptions& o, const agents::Pp
   const nlohmann::json inputs = baseline_inputs(o);
   std::optional<BaselineResults> kept;
   if (!o.baselines_file.empty()) kept = read_baseline_file(o.baselines_file, inputs);
+  const bool complete = kept && kept->complete;
 
-  if (kept) {
+  // A complete file gives the baselines' side whole; otherwise the baselines are tuned and run
+  // here, through a journal that continues an incomplete file and keeps the file up to date.
+  std::unique_ptr<BaselineJournal> journal;
+  if (complete) {
     report.baselines_from = o.baselines_file;
     report.tuned = kept->tuned;
     report.tuning_minibatches = kept->tuning_minibatches;
     report.tuning_seconds = kept->tuning_seconds;
   } else {
-    tune_baselines(o, caches, report);
+    journal = std::make_unique<BaselineJournal>(o.baselines_file, inputs, kept ? *kept : BaselineResults{});
+    tune_baselines(o, caches, *journal, report);
   }
 
   // The test runs: every method, instance and seed (the baselines' from the file if kept).
@@ -205,8 +228,17 @@ ControlEvalReport run_control_eval(const ControlEvalOptions& o, const agents::Pp
   std::vector<std::size_t> to_run;
   for (std::size_t r = 0; r < report.runs.size(); ++r) {
     RunRecord& run = report.runs[r];
-    if (!kept || run.method == "policy") {
+    if (run.method == "policy") {
       to_run.push_back(r);
+      continue;
+    }
+    if (journal) {
+      if (const std::optional<RunRecord> recorded = journal->find_run(run.method, run.instance, run.seed)) {
+        run = *recorded;
+        ++report.recorded_runs;
+      } else {
+        to_run.push_back(r);
+      }
       continue;
     }
     const auto it = std::find_if(kept->runs.begin(), kept->runs.end(), [&](const RunRecord& x) {
@@ -242,15 +274,10 @@ ControlEvalReport run_control_eval(const ControlEvalOptions& o, const agents::Pp
       run.test_accuracy = out.test_accuracy;
       run.crashed = out.crashed;
       run.minibatches = out.minibatches;
+      if (journal && run.method != "policy") journal->add_run(run);
     });
   });
-  if (!kept && !o.baselines_file.empty()) {
-    BaselineResults results{report.tuned, report.tuning_minibatches, report.tuning_seconds, {}};
-    for (const auto& run : report.runs) {
-      if (run.method != "policy") results.runs.push_back(run);
-    }
-    write_baseline_file(o.baselines_file, inputs, results);
-  }
+  if (journal) journal->complete();
 
   // Summaries: per method, the mean over instances of the seeds' mean, its stratified
   // bootstrap interval, the average rank over (instance, seed) and the per-instance wins.
@@ -353,6 +380,9 @@ std::string format_control_eval(const ControlEvalReport& report, const std::vect
   out << line;
   if (!report.baselines_from.empty()) {
     out << "baselines (tuning and test runs, their costs above as recorded): read from " << report.baselines_from << "\n";
+  } else if (report.recorded_trials > 0 || report.recorded_runs > 0) {
+    out << "baselines: continued from the file an earlier, unfinished eval wrote (" << report.recorded_trials
+        << " tuning trials and " << report.recorded_runs << " test runs recorded there; the costs above include theirs)\n";
   }
   return out.str();
 }

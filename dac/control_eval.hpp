@@ -54,6 +54,8 @@ struct ControlEvalReport {
   double tuning_seconds = 0;
   std::vector<MethodSummary> methods;  // policy first, then baseline_names()
   std::string baselines_from;          // the baselines file the baselines were read from, if any
+  // What an eval that continued an incomplete baselines file found recorded in it.
+  std::size_t recorded_trials = 0, recorded_runs = 0;
 };
 
 // The methods: "policy" then the baselines.

@@ -319,6 +319,80 @@ TEST_F(Cli, ControlEvalKeepsTheBaselinesInAFileForTheNextPolicy) {
   EXPECT_NE(broken.output.find("baselines.json: not a baselines file"), std::string::npos) << broken.output;
 }
 
+TEST_F(Cli, AControlEvalContinuesTheBaselinesFileAnUnfinishedOneLeft) {
+  ASSERT_EQ(run("control train " + kTiny + " --quiet --out " + dir_ + "/meta").code, 0);
+  const std::string eval = "control eval " + kTiny + " --set eval.policy=" + dir_ + "/meta/policy.pt --set eval.seeds=2" +
+                           " --set eval.tune_trials=3 --set eval.baselines=";
+  const Result straight = run(eval + dir_ + "/straight.json --set eval.csv=" + dir_ + "/straight.csv");
+  ASSERT_EQ(straight.code, 0) << straight.output;
+  const auto whole = nlohmann::json::parse(read_file(dir_ + "/straight.json"));
+  EXPECT_TRUE(whole.at("complete").get<bool>());
+  ASSERT_EQ(whole.at("trials").at("cosine").at("sgd").size(), 3u);
+
+  // What an eval killed in the middle leaves: the file as written after a tuning trial or a
+  // test run, "complete" false. Here: cosine's SGD tuning stopped after 1 of its 3 trials,
+  // step's AdamW tuning not started, the test runs not started.
+  nlohmann::json cut = whole;
+  cut["complete"] = false;
+  cut["trials"]["cosine"]["sgd"] = nlohmann::json::array({whole["trials"]["cosine"]["sgd"][0]});
+  cut["tuned"]["cosine"].erase("sgd");
+  cut["trials"]["step"].erase("adamw");
+  cut["tuned"]["step"].erase("adamw");
+  cut["runs"] = nlohmann::json::array();
+  graybox::core::write_file_atomic(dir_ + "/cut.json", cut.dump(1));
+  const Result tuned_part = run(eval + dir_ + "/cut.json --set eval.csv=" + dir_ + "/tuned_part.csv");
+  ASSERT_EQ(tuned_part.code, 0) << tuned_part.output;
+  EXPECT_NE(tuned_part.output.find("continued from the file an earlier, unfinished eval wrote (31 tuning trials and 0 test runs"),
+            std::string::npos)
+      << tuned_part.output;  // 6 baselines x 2 optimizers x 3 trials, less 2 and 3
+
+  // Half the test runs done as well.
+  nlohmann::json half = whole;
+  half["complete"] = false;
+  half["runs"] = nlohmann::json::array();
+  for (std::size_t i = 0; i < whole["runs"].size(); i += 2) half["runs"].push_back(whole["runs"][i]);
+  graybox::core::write_file_atomic(dir_ + "/half.json", half.dump(1));
+  const Result runs_part = run(eval + dir_ + "/half.json --set eval.csv=" + dir_ + "/runs_part.csv");
+  ASSERT_EQ(runs_part.code, 0) << runs_part.output;
+  EXPECT_NE(runs_part.output.find("(36 tuning trials and 6 test runs"), std::string::npos) << runs_part.output;
+
+  // Both end as the uninterrupted eval: the same tables, tuned factors and baseline runs, and
+  // a complete file with the same results.
+  const auto tables = [](const std::string& text) {
+    const std::size_t from = text.find("final test loss");
+    return text.substr(from, text.find("cost: ") - from);
+  };
+  const auto results = [](const std::string& csv) {  // every column but the seconds
+    std::string out;
+    std::istringstream in(csv);
+    for (std::string row; std::getline(in, row);) out += row.substr(0, row.rfind(',')) + "\n";
+    return out;
+  };
+  for (const std::string name : {"cut", "half"}) {
+    SCOPED_TRACE(name);
+    const auto ended = nlohmann::json::parse(read_file(dir_ + "/" + name + ".json"));
+    EXPECT_TRUE(ended.at("complete").get<bool>());
+    EXPECT_EQ(ended.at("tuned"), whole.at("tuned"));
+    EXPECT_EQ(ended.at("trials"), whole.at("trials"));
+    EXPECT_EQ(ended.at("tuning_minibatches"), whole.at("tuning_minibatches"));
+    EXPECT_EQ(ended.at("runs").size(), whole.at("runs").size());
+  }
+  EXPECT_EQ(tables(straight.output), tables(tuned_part.output));
+  EXPECT_EQ(tables(straight.output), tables(runs_part.output));
+  EXPECT_EQ(results(read_file(dir_ + "/straight.csv")), results(read_file(dir_ + "/tuned_part.csv")));
+  EXPECT_EQ(results(read_file(dir_ + "/straight.csv")), results(read_file(dir_ + "/runs_part.csv")));
+
+  // Recorded trials that this eval's tuning would not propose (another searcher's) are exit 2.
+  nlohmann::json other = cut;
+  other["trials"]["cosine"]["sgd"][0]["lr_factor"] = 1.2345;
+  graybox::core::write_file_atomic(dir_ + "/other.json", other.dump(1));
+  const Result refused = run(eval + dir_ + "/other.json");
+  EXPECT_EQ(refused.code, 2) << refused.output;
+  EXPECT_NE(refused.output.find("other.json: the recorded tuning of cosine (sgd) does not continue: trial 1 proposes"),
+            std::string::npos)
+      << refused.output;
+}
+
 TEST_F(Cli, AControlledFitStoppedByCtrlCResumesToTheSameRun) {
   ASSERT_EQ(run("control train " + kTiny + " --quiet --out " + dir_ + "/meta").code, 0);
   // 20000 examples: 500 minibatches per epoch, long enough to stop in the middle.

@@ -1,10 +1,12 @@
 // The baselines' schedules equal their closed forms; the factor tuning finds the minimum of a
-// known objective.
+// known objective, and continues from recorded trials to the same result.
 #include "dac/baselines.hpp"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <stdexcept>
+#include <vector>
 
 namespace graybox::dac {
 namespace {
@@ -53,6 +55,46 @@ TEST(Baselines, TuningFindsTheMinimumOfAKnownObjective) {
   EXPECT_DOUBLE_EQ(best.loss, objective(best.lr_factor, best.wd_factor).first);
   // Same seed, same result.
   EXPECT_EQ(tune_factors(budget, 3, objective).lr_factor, best.lr_factor);
+}
+
+TEST(Baselines, ATuningContinuedFromItsRecordedTrialsEndsAsAnUninterruptedOne) {
+  int calls = 0;
+  const FactorObjective objective = [&calls](double lr, double wd) {
+    ++calls;
+    const double a = std::log10(lr) - 0.5, b = std::log10(wd) + 1.0;
+    return std::make_pair(a * a + b * b, std::int64_t{7});
+  };
+  TuneBudget budget;
+  budget.trials = 12;
+  std::vector<FactorTrial> recorded;
+  const TunedFactors straight =
+      tune_factors(budget, 5, objective, {}, [&recorded](const FactorTrial& t) { recorded.push_back(t); });
+  ASSERT_EQ(recorded.size(), 12u);
+  EXPECT_EQ(calls, 12);
+
+  // Stopped after 5 trials: the other 7 run, each reported, and the result is the same.
+  std::vector<FactorTrial> rest;
+  calls = 0;
+  const TunedFactors continued = tune_factors(budget, 5, objective, {recorded.begin(), recorded.begin() + 5},
+                                              [&rest](const FactorTrial& t) { rest.push_back(t); });
+  EXPECT_EQ(calls, 7);
+  ASSERT_EQ(rest.size(), 7u);
+  EXPECT_EQ(rest.front().lr_factor, recorded[5].lr_factor);
+  EXPECT_EQ(continued.lr_factor, straight.lr_factor);
+  EXPECT_EQ(continued.wd_factor, straight.wd_factor);
+  EXPECT_EQ(continued.loss, straight.loss);
+  EXPECT_EQ(continued.trials, 12);
+  EXPECT_EQ(continued.minibatches, straight.minibatches);
+
+  // Recorded trials that another seed's searcher would not propose are refused.
+  EXPECT_THROW(tune_factors(budget, 6, objective, {recorded.begin(), recorded.begin() + 5}, nullptr), std::runtime_error);
+  // A non-finite objective is recorded as a finite loss (a JSON file can hold it).
+  const FactorObjective broken = [](double, double) { return std::make_pair(INFINITY, std::int64_t{1}); };
+  budget.trials = 2;
+  std::vector<FactorTrial> bad;
+  tune_factors(budget, 5, broken, {}, [&bad](const FactorTrial& t) { bad.push_back(t); });
+  ASSERT_EQ(bad.size(), 2u);
+  EXPECT_TRUE(std::isfinite(bad[0].loss));
 }
 
 }  // namespace
