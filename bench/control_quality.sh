@@ -7,7 +7,8 @@
 #
 # CONFIG is the control config (default configs/control/train.yaml). VARIANTS lists
 # "name override..." lines (the overrides are --set values of `graybox control train`); the
-# default is the relative-mode variants below. Each finished step lands in RESULTS
+# default is the relative-mode variants below (the second: a validation-loss reward, whose return
+# is the quantity the baselines are tuned on, and exploration noise of std e^-1 instead of 1). Each finished step lands in RESULTS
 # (default bench/results/control, kept in git):
 #   NAME/policy.pt, config.yaml, summary.json, COMMIT   the meta-training (skipped if present)
 #   NAME/eval.txt, eval.csv                             its evaluation (skipped if present)
@@ -21,7 +22,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-runs/control-quality}
 variants=${VARIANTS:-"relative-8k dac.action_mode=relative total_steps=8192
-relative-32k-std0.37 dac.action_mode=relative agent.init_log_std=-1 total_steps=32768"}
+relative-dense-val-32k dac.action_mode=relative dac.reward=dense_val agent.init_log_std=-1 total_steps=32768"}
 graybox=${GRAYBOX:-build/apps/graybox}
 config=${CONFIG:-configs/control/train.yaml}
 results=${RESULTS:-bench/results/control}

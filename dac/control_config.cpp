@@ -26,8 +26,10 @@ void add_control_schema(core::ConfigSchema& s) {
   s.add_int("dac.val_interval", 10, "control steps between validation passes (0: at reset and the end only)", 0, 1e9);
   s.add_float("dac.feature_decay", 0.98, "per-minibatch decay of the discounted mean and variance of the log loss",
               0.0, 0.999999);
-  s.add_string("dac.reward", "dense", "dense: -(change of log training loss) each step; sparse: -validation loss at the end",
-               {"dense", "sparse"});
+  s.add_string("dac.reward", "dense",
+               "dense: -(change of log training loss) each step; sparse: -validation loss at the end; dense_val: "
+               "-(change of log validation loss) at each validation pass (every val_interval steps and the end)",
+               {"dense", "sparse", "dense_val"});
   s.add_float("dac.crash_penalty", 10.0, "the reward of a step whose training loss is not finite (the episode ends)",
               0.0, 1e9);
 }
@@ -51,6 +53,25 @@ ActionMode action_mode_from_name(const std::string& name) {
   throw std::invalid_argument("action_mode: unknown mode '" + name + "'");
 }
 
+const char* reward_name(RewardKind reward) {
+  switch (reward) {
+    case RewardKind::kSparse:
+      return "sparse";
+    case RewardKind::kDenseVal:
+      return "dense_val";
+    case RewardKind::kDense:
+      break;
+  }
+  return "dense";
+}
+
+RewardKind reward_from_name(const std::string& name) {
+  if (name == "dense") return RewardKind::kDense;
+  if (name == "sparse") return RewardKind::kSparse;
+  if (name == "dense_val") return RewardKind::kDenseVal;
+  throw std::invalid_argument("reward: unknown reward '" + name + "'");
+}
+
 ControlOptions control_options(const core::Config& config) {
   ControlOptions o;
   o.control_interval = config.get_int("dac.control_interval");
@@ -64,7 +85,7 @@ ControlOptions control_options(const core::Config& config) {
   o.wd_max = config.get_float("dac.wd_max");
   o.val_interval = config.get_int("dac.val_interval");
   o.feature_decay = config.get_float("dac.feature_decay");
-  o.reward = config.get_string("dac.reward") == "sparse" ? RewardKind::kSparse : RewardKind::kDense;
+  o.reward = reward_from_name(config.get_string("dac.reward"));
   o.crash_penalty = config.get_float("dac.crash_penalty");
   try {
     check_options(o);
@@ -89,7 +110,7 @@ nlohmann::json control_options_to_json(const ControlOptions& o) {
   j["wd_max"] = o.wd_max;
   j["val_interval"] = o.val_interval;
   j["feature_decay"] = o.feature_decay;
-  j["reward"] = o.reward == RewardKind::kSparse ? "sparse" : "dense";
+  j["reward"] = reward_name(o.reward);
   j["crash_penalty"] = o.crash_penalty;
   return j;
 }
@@ -109,7 +130,7 @@ ControlOptions control_options_from_json(const nlohmann::json& j) {
     o.wd_max = j.at("wd_max").get<double>();
     o.val_interval = j.at("val_interval").get<std::int64_t>();
     o.feature_decay = j.at("feature_decay").get<double>();
-    o.reward = j.at("reward").get<std::string>() == "sparse" ? RewardKind::kSparse : RewardKind::kDense;
+    o.reward = reward_from_name(j.at("reward").get<std::string>());
     o.crash_penalty = j.at("crash_penalty").get<double>();
     check_options(o);
   } catch (const nlohmann::json::exception& e) {

@@ -16,6 +16,9 @@ ControlOptions control_options(const core::Config& config);
 // "multiplicative", "absolute", "relative"; from_name throws std::invalid_argument for another.
 const char* action_mode_name(ActionMode mode);
 ActionMode action_mode_from_name(const std::string& name);
+const char* reward_name(RewardKind reward);
+// Throws std::invalid_argument for an unknown name.
+RewardKind reward_from_name(const std::string& name);
 
 // The options as JSON (what a saved policy carries, so deployment controls as training did)
 // and back; from_json throws std::runtime_error for a missing or bad field.

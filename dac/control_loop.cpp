@@ -163,6 +163,7 @@ envs::StepResult ControlLoop::step(const double* action, core::MetricSink& also)
   alignment_.observe(theta_);
   done_ = task_.steps_done() >= budget_;
   const bool validate = done_ || (options_.val_interval > 0 && length_ % options_.val_interval == 0);
+  const double log_val_before = std::log(std::max(val_loss_, 1e-12));
   double validation_s = 0;
   if (validate) {
     const core::Clock::time_point val_start = core::Clock::now();
@@ -170,10 +171,16 @@ envs::StepResult ControlLoop::step(const double* action, core::MetricSink& also)
     validation_s = core::seconds_since(val_start);
     timing_.validation_s += validation_s;
   }
-  if (options_.reward == RewardKind::kDense) {
-    result.reward = -(log_train - log_train_prev_);
-  } else {
-    result.reward = done_ ? -val_loss_ : 0.0;
+  switch (options_.reward) {
+    case RewardKind::kDense:
+      result.reward = -(log_train - log_train_prev_);
+      break;
+    case RewardKind::kSparse:
+      result.reward = done_ ? -val_loss_ : 0.0;
+      break;
+    case RewardKind::kDenseVal:
+      result.reward = validate ? -(std::log(std::max(val_loss_, 1e-12)) - log_val_before) : 0.0;
+      break;
   }
   log_train_prev_ = log_train;
   result.terminated = done_;

@@ -20,7 +20,11 @@
 namespace graybox::dac {
 
 enum class ActionMode { kMultiplicative, kAbsolute, kRelative };
-enum class RewardKind { kDense, kSparse };
+// dense: -(change of log training loss) every step; sparse: -validation loss at the end;
+// dense_val: -(change of log validation loss) at every validation pass (and 0 between), whose
+// sum is log(start / final validation loss): the final validation loss, scale-free across
+// instances, with credit along the way.
+enum class RewardKind { kDense, kSparse, kDenseVal };
 
 // Where an episode's seconds went: the minibatches (SupervisedTask::train), the validation
 // passes, and the rest of step() (the action, setting the optimizer, the features).

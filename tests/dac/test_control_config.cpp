@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
 
 namespace graybox::dac {
 namespace {
@@ -58,6 +59,24 @@ TEST(ControlConfig, TheRelativeModeAndItsOffsetRoundTripThroughAPolicysJson) {
   EXPECT_THROW(control_options_from_json(old), std::runtime_error);
   EXPECT_THROW(core::Config::parse("dac:\n  max_log10_offset: 0\n", "c.yaml", s), core::ConfigError);
   EXPECT_THROW(core::Config::parse("dac:\n  max_log10_offset: 7\n", "c.yaml", s), core::ConfigError);
+}
+
+TEST(ControlConfig, EveryRewardRoundTripsThroughAPolicysJsonAndAnUnknownOneIsRefused) {
+  const core::ConfigSchema s = schema();
+  for (const auto& [name, kind] : {std::pair<std::string, RewardKind>{"dense", RewardKind::kDense},
+                                   {"sparse", RewardKind::kSparse},
+                                   {"dense_val", RewardKind::kDenseVal}}) {
+    const ControlOptions o = control_options(core::Config::parse("dac:\n  reward: " + name + "\n", "c.yaml", s));
+    EXPECT_EQ(o.reward, kind) << name;
+    const nlohmann::json j = control_options_to_json(o);
+    EXPECT_EQ(j.at("reward"), name);
+    EXPECT_EQ(control_options_from_json(j).reward, kind) << name;
+  }
+  // A policy file naming a reward this build does not know is an error, not dense.
+  nlohmann::json j = control_options_to_json(ControlOptions{});
+  j["reward"] = "dense_test";
+  EXPECT_THROW(control_options_from_json(j), std::runtime_error);
+  EXPECT_THROW(core::Config::parse("dac:\n  reward: val\n", "c.yaml", s), core::ConfigError);
 }
 
 TEST(ControlConfig, AnInconsistentRangeNamesTheKey) {

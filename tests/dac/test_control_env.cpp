@@ -225,6 +225,33 @@ TEST(ControlEnv, SparseRewardIsMinusTheFinalValidationLoss) {
   EXPECT_DOUBLE_EQ(last.reward, -env.last_val_loss());
 }
 
+TEST(ControlEnv, DenseValRewardIsMinusTheChangeOfLogValidationLossAtEachPass) {
+  ControlOptions o = tiny_options();
+  o.reward = RewardKind::kDenseVal;
+  o.val_interval = 2;  // 6 steps: passes after steps 2, 4 and 6 (the end)
+  ControlEnv env({tiny_instance()}, o);
+  std::vector<double> obs(10);
+  env.reset_instance(0, 2, obs.data());
+  const double start = env.last_val_loss();
+  double previous = start, total = 0;
+  const double keep[2] = {0.0, 0.0};
+  for (int step = 1; !env.done(); ++step) {
+    const envs::StepResult r = env.step(keep, obs.data());
+    total += r.reward;
+    if (step % 2 == 0) {
+      EXPECT_NEAR(r.reward, -(std::log(env.last_val_loss()) - std::log(previous)), 1e-12) << step;
+      EXPECT_NE(r.reward, 0.0) << step;
+      previous = env.last_val_loss();
+    } else {
+      EXPECT_EQ(r.reward, 0.0) << step;
+    }
+  }
+  EXPECT_DOUBLE_EQ(env.last_val_loss(), env.task().evaluate_split("val").loss);
+  EXPECT_NEAR(total, std::log(start / env.last_val_loss()), 1e-12);
+  EXPECT_NEAR(env.episode_return(), total, 1e-12);
+  EXPECT_GT(total, 0.0);  // SGD at 0.05 learns the teacher
+}
+
 TEST(ControlEnv, ANonFiniteLossEndsTheEpisodeAsCrashedWithThePenalty) {
   ControlOptions o = tiny_options();
   o.action_mode = ActionMode::kAbsolute;
