@@ -8,8 +8,8 @@
 # CONFIG is the control config (default configs/control/train.yaml). VARIANTS lists
 # "name override..." lines (the overrides are --set values of `graybox control train`); the
 # default is the relative-mode variants below (the second: a validation-loss reward, whose return
-# is the quantity the baselines are tuned on, and exploration noise of std e^-1 instead of 1). Each finished step lands in RESULTS
-# (default bench/results/control, kept in git):
+# is the quantity the baselines are tuned on, and exploration noise of std e^-1 instead of 1).
+# Each finished step lands in RESULTS (default bench/results/control, kept in git):
 #   NAME/policy.pt, config.yaml, summary.json, COMMIT   the meta-training (skipped if present)
 #   NAME/eval.txt, eval.csv                             its evaluation (skipped if present)
 #   baselines.json, baselines.COMMIT                    the baselines' tuning and test runs,

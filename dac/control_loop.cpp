@@ -163,7 +163,7 @@ envs::StepResult ControlLoop::step(const double* action, core::MetricSink& also)
   alignment_.observe(theta_);
   done_ = task_.steps_done() >= budget_;
   const bool validate = done_ || (options_.val_interval > 0 && length_ % options_.val_interval == 0);
-  const double log_val_before = std::log(std::max(val_loss_, 1e-12));
+  const double val_before = val_loss_;
   double validation_s = 0;
   if (validate) {
     const core::Clock::time_point val_start = core::Clock::now();
@@ -179,7 +179,7 @@ envs::StepResult ControlLoop::step(const double* action, core::MetricSink& also)
       result.reward = done_ ? -val_loss_ : 0.0;
       break;
     case RewardKind::kDenseVal:
-      result.reward = validate ? -(std::log(std::max(val_loss_, 1e-12)) - log_val_before) : 0.0;
+      result.reward = validate ? -(std::log(std::max(val_loss_, 1e-12)) - std::log(std::max(val_before, 1e-12))) : 0.0;
       break;
   }
   log_train_prev_ = log_train;
