@@ -12,6 +12,11 @@ const std::vector<std::string>& baseline_names() {
   return names;
 }
 
+const std::vector<std::string>& base_schedule_names() {
+  static const std::vector<std::string> names = {"constant", "step", "cosine", "sgdr", "warmup_cosine"};
+  return names;
+}
+
 optim::ScheduleSpec baseline_schedule(const std::string& name, std::int64_t budget) {
   const double T = static_cast<double>(budget);
   optim::ScheduleSpec s;

@@ -25,6 +25,8 @@
 namespace graybox::dac {
 
 const std::vector<std::string>& baseline_names();
+// The baselines that are a schedule (all but random): what dac.base_schedule may name.
+const std::vector<std::string>& base_schedule_names();
 // Throws std::invalid_argument for a name not in baseline_names().
 optim::ScheduleSpec baseline_schedule(const std::string& name, std::int64_t budget);
 

@@ -18,6 +18,10 @@ void add_control_schema(core::ConfigSchema& s) {
   s.add_float("dac.max_log10_offset", 1.0, "relative: the largest distance of log10 lr or wd from the run's start value",
               0.0, 6.0)
       .min_exclusive = true;
+  s.add_string("dac.base_schedule", "constant",
+               "relative: the lr's offsets are from the run's start value times this baseline schedule over the "
+               "budget (the policy learns corrections to it; constant: the start value itself)",
+               {"constant", "step", "cosine", "sgdr", "warmup_cosine"});
   s.add_float("dac.lr_min", 1e-5, "the lowest learning rate an action can set", 0.0, 1e6).min_exclusive = true;
   s.add_float("dac.lr_max", 1.0, "the highest learning rate an action can set", 0.0, 1e6).min_exclusive = true;
   s.add_float("dac.wd_min", 1e-6, "the lowest weight decay an action can set (log scale, so > 0)", 0.0, 1e6)
@@ -79,6 +83,7 @@ ControlOptions control_options(const core::Config& config) {
   o.control_weight_decay = config.get_bool("dac.control_weight_decay");
   o.max_log10_change = config.get_float("dac.max_log10_change");
   o.max_log10_offset = config.get_float("dac.max_log10_offset");
+  o.base_schedule = config.get_string("dac.base_schedule");
   o.lr_min = config.get_float("dac.lr_min");
   o.lr_max = config.get_float("dac.lr_max");
   o.wd_min = config.get_float("dac.wd_min");
@@ -104,6 +109,7 @@ nlohmann::json control_options_to_json(const ControlOptions& o) {
   j["control_weight_decay"] = o.control_weight_decay;
   j["max_log10_change"] = o.max_log10_change;
   j["max_log10_offset"] = o.max_log10_offset;
+  j["base_schedule"] = o.base_schedule;
   j["lr_min"] = o.lr_min;
   j["lr_max"] = o.lr_max;
   j["wd_min"] = o.wd_min;
@@ -124,6 +130,8 @@ ControlOptions control_options_from_json(const nlohmann::json& j) {
     o.max_log10_change = j.at("max_log10_change").get<double>();
     // Policies written before the relative mode existed have no offset; it does not act then.
     o.max_log10_offset = j.value("max_log10_offset", ControlOptions{}.max_log10_offset);
+    // ... nor a base schedule: theirs is constant.
+    o.base_schedule = j.value("base_schedule", ControlOptions{}.base_schedule);
     o.lr_min = j.at("lr_min").get<double>();
     o.lr_max = j.at("lr_max").get<double>();
     o.wd_min = j.at("wd_min").get<double>();

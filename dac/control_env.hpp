@@ -11,7 +11,9 @@
 //   relative:       a in [−1, 1] (clipped), log10 value = log10 start + a·max_log10_offset, where
 //                   start is the run's value at reset: the action is the value itself, as an
 //                   offset from the instance's, so a = 0 keeps it and exploration noise does
-//                   not accumulate over the episode.
+//                   not accumulate over the episode. With base_schedule (e.g. cosine) the lr's
+//                   start is multiplied by that baseline schedule at the middle of the step's
+//                   minibatches first: the policy learns corrections to the schedule.
 //   Either way the value is then clamped to [lr_min, lr_max] (and [wd_min, wd_max]); an
 //   instance's initial values are clamped the same way at reset.
 //

@@ -9,6 +9,7 @@
 #include "core/error.hpp"
 #include "core/files.hpp"
 #include "core/timing.hpp"
+#include "dac/baselines.hpp"
 
 namespace graybox::dac {
 namespace {
@@ -60,6 +61,13 @@ void check_options(const ControlOptions& o) {
   if (o.val_interval < 0) fail("val_interval: must be >= 0");
   if (!(o.feature_decay >= 0 && o.feature_decay < 1)) fail("feature_decay: must be in [0, 1)");
   if (!(o.crash_penalty >= 0 && std::isfinite(o.crash_penalty))) fail("crash_penalty: must be >= 0");
+  const auto& names = base_schedule_names();
+  if (std::find(names.begin(), names.end(), o.base_schedule) == names.end()) {
+    fail("base_schedule: unknown schedule '" + o.base_schedule + "'");
+  }
+  if (o.base_schedule != "constant" && o.action_mode != ActionMode::kRelative) {
+    fail("base_schedule: a base schedule needs action_mode relative");
+  }
 }
 
 void action_space(const ControlOptions& o, envs::EnvSpec& spec) {
@@ -85,6 +93,7 @@ ControlLoop::ControlLoop(tasks::SupervisedTask& task, const ControlOptions& opti
   const int classes = std::max({data.train.num_classes, data.val.num_classes, data.test.num_classes});
   log_chance_ = std::log(std::log(static_cast<double>(std::max(classes, 2))));
   sink_ = std::make_unique<Sink>(stats_, log_chance_);
+  if (options_.base_schedule != "constant") base_ = optim::make_schedule(baseline_schedule(options_.base_schedule, budget_));
 }
 
 ControlLoop::~ControlLoop() = default;
@@ -109,7 +118,9 @@ void ControlLoop::start(double lr, double weight_decay) {
   timing_ = ControlTiming{};
 }
 
-void ControlLoop::apply(const double* action) {
+void ControlLoop::apply(const double* action, std::int64_t minibatches) {
+  const double middle = static_cast<double>(task_.steps_done()) + 0.5 * static_cast<double>(minibatches);
+  const double base_lr = base_ ? start_lr_ * base_->value(middle) : start_lr_;
   // A component that is not a number keeps its current value.
   const auto next = [&](double a, double value, double start, double low, double high) {
     if (!std::isfinite(a)) return value;
@@ -123,7 +134,7 @@ void ControlLoop::apply(const double* action) {
     }
     return clip(std::pow(10.0, clip(a, std::log10(low), std::log10(high))), low, high);
   };
-  lr_ = next(action[0], lr_, start_lr_, options_.lr_min, options_.lr_max);
+  lr_ = next(action[0], lr_, base_lr, options_.lr_min, options_.lr_max);
   if (options_.control_weight_decay) wd_ = next(action[1], wd_, start_wd_, options_.wd_min, options_.wd_max);
 }
 
@@ -138,9 +149,9 @@ envs::StepResult ControlLoop::step(const double* action, core::MetricSink& also)
   if (done_) throw std::logic_error("ControlLoop::step: the run has ended");
   const core::Clock::time_point start = core::Clock::now();
   envs::StepResult result;
-  apply(action);
-  set_task_values();
   const std::int64_t run = std::min(options_.control_interval, budget_ - task_.steps_done());
+  apply(action, run);
+  set_task_values();
   sink_->begin(also);
   const core::Clock::time_point train_start = core::Clock::now();
   task_.train(run, *sink_);

@@ -15,6 +15,7 @@
 #include "core/trainable.hpp"
 #include "dac/features.hpp"
 #include "envs/env.hpp"
+#include "optim/schedule.hpp"
 #include "tasks/supervised_task.hpp"
 
 namespace graybox::dac {
@@ -38,6 +39,10 @@ struct ControlOptions {
   bool control_weight_decay = true;
   double max_log10_change = 0.1;       // multiplicative: per-step bound on |Δ log10 value|
   double max_log10_offset = 1.0;       // relative: bound on |log10 value − log10 the run's start value|
+  // relative: the lr's offsets are taken from the run's start value times this schedule of the
+  // baselines (dac/baselines.hpp: constant, step, cosine, sgdr, warmup_cosine) over the budget,
+  // at the middle of each step's minibatches; the policy learns corrections to it.
+  std::string base_schedule = "constant";
   double lr_min = 1e-5, lr_max = 1.0;
   double wd_min = 1e-6, wd_max = 1.0;
   std::int64_t val_interval = 10;      // env steps between validation passes (0: reset and end only)
@@ -84,7 +89,7 @@ class ControlLoop {
 
  private:
   class Sink;
-  void apply(const double* action);
+  void apply(const double* action, std::int64_t minibatches);
   void set_task_values();
 
   tasks::SupervisedTask& task_;
@@ -95,6 +100,7 @@ class ControlLoop {
   DiscountedStats stats_;
   UpdateAlignment alignment_;
   std::vector<float> theta_;
+  std::shared_ptr<const optim::Schedule> base_;  // null: constant 1
   double lr_ = 0, wd_ = 0;
   double start_lr_ = 0, start_wd_ = 0;  // the clamped values of start(): relative actions offset these
   double train_loss_ = 0, log_train_prev_ = 0, val_loss_ = 0, grad_norm_ = 0;

@@ -61,6 +61,29 @@ TEST(ControlConfig, TheRelativeModeAndItsOffsetRoundTripThroughAPolicysJson) {
   EXPECT_THROW(core::Config::parse("dac:\n  max_log10_offset: 7\n", "c.yaml", s), core::ConfigError);
 }
 
+TEST(ControlConfig, TheBaseScheduleRoundTripsAndNeedsTheRelativeMode) {
+  const core::ConfigSchema s = schema();
+  const ControlOptions o = control_options(
+      core::Config::parse("dac:\n  action_mode: relative\n  base_schedule: warmup_cosine\n", "c.yaml", s));
+  EXPECT_EQ(o.base_schedule, "warmup_cosine");
+  const nlohmann::json j = control_options_to_json(o);
+  EXPECT_EQ(control_options_from_json(j).base_schedule, "warmup_cosine");
+  nlohmann::json old = j;  // a policy written before base schedules existed
+  old.erase("base_schedule");
+  EXPECT_EQ(control_options_from_json(old).base_schedule, "constant");
+  old["base_schedule"] = "zigzag";
+  EXPECT_THROW(control_options_from_json(old), std::runtime_error);
+  EXPECT_THROW(core::Config::parse("dac:\n  action_mode: relative\n  base_schedule: random\n", "c.yaml", s),
+               core::ConfigError);
+  try {
+    control_options(core::Config::parse("dac:\n  base_schedule: cosine\n", "c.yaml", s));
+    FAIL() << "a base schedule in multiplicative mode was accepted";
+  } catch (const core::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("dac.base_schedule"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("relative"), std::string::npos) << e.what();
+  }
+}
+
 TEST(ControlConfig, EveryRewardRoundTripsThroughAPolicysJsonAndAnUnknownOneIsRefused) {
   const core::ConfigSchema s = schema();
   for (const auto& [name, kind] : {std::pair<std::string, RewardKind>{"dense", RewardKind::kDense},

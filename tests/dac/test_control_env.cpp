@@ -181,6 +181,33 @@ TEST(ControlEnv, RelativeActionsOffsetTheStartValueAndDoNotAccumulate) {
   EXPECT_NEAR(env.lr(), 0.05, 1e-15);
 }
 
+TEST(ControlEnv, ARelativeBaseScheduleMovesTheStartValueAtTheMiddleOfEachStep) {
+  ControlOptions o = tiny_options();
+  o.control_interval = 25;  // a budget of 60: steps of 25, 25 and 10 minibatches
+  o.action_mode = ActionMode::kRelative;
+  o.base_schedule = "cosine";
+  ControlEnv env({tiny_instance()}, o);
+  std::vector<double> obs(10);
+  env.reset_instance(0, 1, obs.data());
+  const auto cosine = [](double t) { return 0.5 * (1.0 + std::cos(M_PI * t / 60.0)); };
+  const double keep[2] = {0.0, 0.0};
+  env.step(keep, obs.data());
+  EXPECT_NEAR(env.lr(), 0.05 * cosine(12.5), 1e-15);
+  EXPECT_NEAR(env.weight_decay(), 1e-3, 1e-18);  // the base moves the lr only
+  const double up[2] = {0.5, 0.0};  // the action offsets the scheduled value
+  env.step(up, obs.data());
+  EXPECT_NEAR(env.lr(), 0.05 * cosine(37.5) * std::pow(10.0, 0.5), 1e-15);
+  env.step(keep, obs.data());
+  EXPECT_NEAR(env.lr(), 0.05 * cosine(55.0), 1e-15);
+  EXPECT_TRUE(env.done());
+
+  o.action_mode = ActionMode::kMultiplicative;  // only the relative mode has a base
+  EXPECT_THROW(check_options(o), std::invalid_argument);
+  o.action_mode = ActionMode::kRelative;
+  o.base_schedule = "random";
+  EXPECT_THROW(check_options(o), std::invalid_argument);
+}
+
 TEST(ControlEnv, DenseRewardIsMinusTheChangeOfLogTrainingLoss) {
   ControlEnv env({tiny_instance()}, tiny_options());
   std::vector<double> obs(10);
