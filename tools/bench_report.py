@@ -132,66 +132,88 @@ def draw_profiles(profiles, plan, bench_dir, out):
     return save(fig, out)
 
 
-def cell_curve(cell_dir):
-    """The scoring run's learning curve (the run, or a tune run's best trial or member): steps, values, metric."""
+def cell_metrics(cell_dir):
+    """The scoring run's metrics (the run, or a tune run's best trial or member): {name: [(step, value)]}."""
     path = os.path.join(cell_dir, "store.sqlite")
     if not os.path.exists(path):
-        return None
-    metrics = report.load(cell_dir)[0]
+        return {}
     trial = 0
     try:
         with open(os.path.join(cell_dir, "summary.json")) as f:
             trial = int(json.load(f).get("best_trial", 0))
     except (OSError, ValueError):
         pass
-    mine = [m for m in metrics if m[0] == trial]
-    metric = report.pick_metric(mine, "")
-    pts = [(s, v) for _, s, n, v in mine if n == metric and v is not None]
-    if len(pts) < 2:
-        return None
-    xs, ys = np.array([p[0] for p in pts], float), np.array([p[1] for p in pts], float)
+    series = {}
+    for t, step, name, value in report.load(cell_dir)[0]:
+        if t == trial and value is not None:
+            series.setdefault(name, []).append((step, value))
+    return series
+
+
+def curve_metric(cells_series):
+    """One metric for a whole panel: the first of report.PREFERRED that some cell has a curve of
+    (at least 2 points), so every line of a panel measures the same thing."""
+    for name in report.PREFERRED:
+        if any(len(series.get(name, [])) >= 2 for series in cells_series):
+            return name
+    return None
+
+
+def as_curve(points):
+    xs, ys = np.array([p[0] for p in points], float), np.array([p[1] for p in points], float)
     if len(ys) >= 100:  # episodes: a running mean over 10
         ys = np.convolve(ys, np.ones(10) / 10, mode="full")[: len(ys)]
         ys[:9] = [np.mean(ys[: k + 1]) for k in range(9)]
-    return xs, ys, metric
+    return xs, ys
 
 
 def draw_curves(cells, plan, bench_dir, out):
+    """Returns the picture's path (None if nothing was drawn) and one line per task: the metric
+    drawn, the methods drawn, and the methods whose scoring run has no curve of it."""
     tasks = [t["name"] for t in plan["tasks"]]
     fig, axes = subplots(len(tasks), 3.6)
     rng = np.random.default_rng(0)
-    drawn = 0
+    drawn, lines = 0, []
     for ax, task in zip(axes, tasks):
-        metric = ""
+        per_method = []
         for method in plan["methods"]:
-            curves = []
-            for c in cells:
-                if c["task"] == task and c["method"] == method["name"]:
-                    curve = cell_curve(os.path.join(bench_dir, c["dir"]))
-                    if curve:
-                        curves.append(curve)
-                        metric = curve[2]
+            series = [cell_metrics(os.path.join(bench_dir, c["dir"])) for c in cells
+                      if c["task"] == task and c["method"] == method["name"]]
+            per_method.append((method["name"], series))
+        metric = curve_metric([s for _, all_series in per_method for s in all_series])
+        shown, missing = [], []
+        for name, all_series in per_method:
+            curves = [as_curve(s[metric]) for s in all_series if metric and len(s.get(metric, [])) >= 2]
             if not curves:
+                missing.append(name)
                 continue
             end = min(c[0][-1] for c in curves)
             start = max(c[0][0] for c in curves)
             grid = np.linspace(start, end, 60)
             values = np.array([np.interp(grid, c[0], c[1]) for c in curves])
             mean = values.mean(axis=0)
-            line, = ax.plot(grid, mean, linewidth=1.6, label="%s (n=%d)" % (method["name"], len(curves)))
+            line, = ax.plot(grid, mean, linewidth=1.6, label="%s (n=%d)" % (name, len(curves)))
             if len(curves) > 1:
                 boots = values[rng.integers(0, len(curves), size=(1000, len(curves)))].mean(axis=1)
                 ax.fill_between(grid, np.percentile(boots, 2.5, axis=0), np.percentile(boots, 97.5, axis=0),
                                 color=line.get_color(), alpha=0.2)
+            shown.append(name)
             drawn += 1
-        unit = "env steps" if metric.startswith("charts/") else "minibatches" if metric.startswith(("val/", "train/")) else "steps"
+        metric_name = metric or "no curve"
+        unit = "env steps" if metric_name.startswith("charts/") else "minibatches" if metric_name.startswith(("val/", "train/")) else "steps"
         report.labelled(ax, "%s: the scoring run" % task, "%s of that run (a tune cell: its best trial/member)" % unit,
-                        "%s (mean, 95%% band)" % metric)
-        ax.legend(fontsize="small", loc="best")
+                        "%s (mean, 95%% band)" % metric_name)
+        if missing and shown:
+            ax.text(0.01, 0.01, "no curve of it: " + ", ".join(missing), transform=ax.transAxes, fontsize="small",
+                    va="bottom", ha="left", color="0.35")
+        if shown:
+            ax.legend(fontsize="small", loc="best")
+        lines.append("curves %s: %s: %s%s" % (task, metric_name, ", ".join(shown) or "-",
+                                              "; no curve of it: " + ", ".join(missing) if missing else ""))
     if drawn == 0:
         plt.close(fig)
-        return None
-    return save(fig, out)
+        return None, lines
+    return save(fig, out), lines
 
 
 def table_html(rows, baseline):
@@ -229,15 +251,18 @@ def main():
     rows = read_csv(os.path.join(out_dir, "results.csv"))
     profiles = read_csv(os.path.join(out_dir, "profiles.csv"))
     pictures = []
+    curves, curve_lines = draw_curves(cells, plan, bench_dir, os.path.join(out_dir, "curves.png"))
     for title, path in [
         ("Final score per method (IQM and mean, 95 % stratified bootstrap intervals)", rows and draw_final(rows, plan, bench_dir, os.path.join(out_dir, "final.png"))),
         ("Probability of improvement over " + plan["baseline"], rows and draw_improvement(rows, plan, os.path.join(out_dir, "improvement.png"))),
         ("Performance profiles", profiles and draw_profiles(profiles, plan, bench_dir, os.path.join(out_dir, "profiles.png"))),
-        ("Learning curves", draw_curves(cells, plan, bench_dir, os.path.join(out_dir, "curves.png"))),
+        ("Learning curves", curves),
     ]:
         if path:
             pictures.append((title, path))
             print(path)
+    for line in curve_lines:
+        print(line)
     body = ("<h1>graybox benchmark</h1><p><code>%s</code>: %d cells done, %d seeds, baseline %s%s</p>"
             "<h2>Results</h2>%s%s%s"
             % (html.escape(bench_dir), len(cells), len(plan["seeds"]), html.escape(plan["baseline"]),
