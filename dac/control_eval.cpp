@@ -279,15 +279,24 @@ ControlEvalReport run_control_eval(const ControlEvalOptions& o, const agents::Pp
   });
   if (journal) journal->complete();
 
-  // Summaries: per method, the mean over instances of the seeds' mean, its stratified
-  // bootstrap interval, the average rank over (instance, seed) and the per-instance wins.
-  const std::size_t per_method = o.test.size() * static_cast<std::size_t>(o.seeds);
-  const auto loss_at = [&](std::size_t m, std::size_t i, int k) {
-    return report.runs[m * per_method + i * static_cast<std::size_t>(o.seeds) + static_cast<std::size_t>(k)].test_loss;
+  report.methods = summarize_methods(report.runs, o.test.size(), o.seeds, o.seed);
+  return report;
+}
+
+std::vector<MethodSummary> summarize_methods(const std::vector<RunRecord>& runs, std::size_t instances, int seeds,
+                                             std::uint64_t seed) {
+  const std::vector<std::string> methods = eval_methods();
+  // Per method, the mean over instances of the seeds' mean, its stratified bootstrap interval,
+  // the average rank over (instance, seed), the per-instance wins and P(policy better).
+  const std::size_t per_method = instances * static_cast<std::size_t>(seeds);
+  if (runs.size() != methods.size() * per_method) throw std::logic_error("summarize_methods: runs missing");
+  const auto run_at = [&](std::size_t m, std::size_t i, int k) -> const RunRecord& {
+    return runs[m * per_method + i * static_cast<std::size_t>(seeds) + static_cast<std::size_t>(k)];
   };
+  const auto loss_at = [&](std::size_t m, std::size_t i, int k) { return run_at(m, i, k).test_loss; };
   std::vector<double> rank_sum(methods.size(), 0.0);
-  for (std::size_t i = 0; i < o.test.size(); ++i) {
-    for (int k = 0; k < o.seeds; ++k) {
+  for (std::size_t i = 0; i < instances; ++i) {
+    for (int k = 0; k < seeds; ++k) {
       std::vector<double> x;
       for (std::size_t m = 0; m < methods.size(); ++m) x.push_back(loss_at(m, i, k));
       const std::vector<double> r = ranks(x);
@@ -296,30 +305,46 @@ ControlEvalReport run_control_eval(const ControlEvalOptions& o, const agents::Pp
   }
   const auto instance_mean = [&](std::size_t m, std::size_t i) {
     double s = 0;
-    for (int k = 0; k < o.seeds; ++k) s += loss_at(m, i, k);
-    return s / o.seeds;
+    for (int k = 0; k < seeds; ++k) s += loss_at(m, i, k);
+    return s / seeds;
   };
+  // Lower loss is better: the probability of improvement compares negated losses.
+  const auto negated = [&](std::size_t m) {
+    core::TaskScores scores(instances);
+    for (std::size_t i = 0; i < instances; ++i) {
+      for (int k = 0; k < seeds; ++k) scores[i].push_back(-loss_at(m, i, k));
+    }
+    return scores;
+  };
+  const core::TaskScores policy = negated(0);
+  std::vector<MethodSummary> out;
   for (std::size_t m = 0; m < methods.size(); ++m) {
     MethodSummary s;
     s.method = methods[m];
-    core::TaskScores scores(o.test.size());
+    core::TaskScores scores(instances);
     double accuracy = 0;
-    for (std::size_t i = 0; i < o.test.size(); ++i) {
-      for (int k = 0; k < o.seeds; ++k) {
+    for (std::size_t i = 0; i < instances; ++i) {
+      for (int k = 0; k < seeds; ++k) {
         scores[i].push_back(loss_at(m, i, k));
-        accuracy += report.runs[m * per_method + i * static_cast<std::size_t>(o.seeds) + static_cast<std::size_t>(k)].test_accuracy;
+        accuracy += run_at(m, i, k).test_accuracy;
       }
       if (m > 0 && instance_mean(m, i) < instance_mean(0, i)) ++s.wins_against_policy;
     }
-    const core::Interval interval = core::aggregate_interval(scores, core::mean, 2000, o.seed);
+    const core::Interval interval = core::aggregate_interval(scores, core::mean, 2000, seed);
     s.mean_loss = interval.point;
     s.loss_low = interval.low;
     s.loss_high = interval.high;
     s.mean_accuracy = accuracy / static_cast<double>(per_method);
     s.average_rank = rank_sum[m] / static_cast<double>(per_method);
-    report.methods.push_back(s);
+    if (m > 0) {
+      const core::Interval p = core::probability_of_improvement_interval(policy, negated(m), 2000, seed);
+      s.policy_better = p.point;
+      s.policy_better_low = p.low;
+      s.policy_better_high = p.high;
+    }
+    out.push_back(s);
   }
-  return report;
+  return out;
 }
 
 std::string format_control_eval(const ControlEvalReport& report, const std::vector<Instance>& test) {
@@ -347,16 +372,29 @@ std::string format_control_eval(const ControlEvalReport& report, const std::vect
     }
   }
   out << "\nper method over the test instances (mean of the instances' means [95 % stratified bootstrap interval]):\n";
-  std::snprintf(line, sizeof(line), "  %-14s %-30s %-9s %-9s %s\n", "method", "test loss", "accuracy", "avg rank",
-                "instances where it beats the policy");
+  std::snprintf(line, sizeof(line), "  %-14s %-30s %-9s %-9s %-10s %s\n", "method", "test loss", "accuracy", "avg rank",
+                "beats it", "P(policy better) [95 %]");
   out << line;
   for (const auto& s : report.methods) {
-    char loss[64];
+    char loss[64], wins[32], better[96];
     std::snprintf(loss, sizeof(loss), "%.4f [%.4f, %.4f]", s.mean_loss, s.loss_low, s.loss_high);
-    std::snprintf(line, sizeof(line), "  %-14s %-30s %-9.4f %-9.2f %s\n", s.method.c_str(), loss, s.mean_accuracy,
-                  s.average_rank, s.method == "policy" ? "-" : (std::to_string(s.wins_against_policy) + "/" + std::to_string(test.size())).c_str());
+    const bool policy = s.method == "policy";
+    std::snprintf(wins, sizeof(wins), "%s", policy ? "-" : (std::to_string(s.wins_against_policy) + "/" + std::to_string(test.size())).c_str());
+    if (policy) {
+      std::snprintf(better, sizeof(better), "-");
+    } else {
+      const char* verdict = s.policy_better_low > 0.5 ? "  policy better" : s.policy_better_high < 0.5 ? "  policy worse" : "";
+      std::snprintf(better, sizeof(better), "%.3f [%.3f, %.3f]%s", s.policy_better, s.policy_better_low,
+                    s.policy_better_high, verdict);
+    }
+    std::snprintf(line, sizeof(line), "  %-14s %-30s %-9.4f %-9.2f %-10s %s\n", s.method.c_str(), loss, s.mean_accuracy,
+                  s.average_rank, wins, better);
     out << line;
   }
+  out << "  (beats it: instances where the method's mean test loss is below the policy's; P(policy better): the\n"
+         "   probability that a policy run ends with a lower test loss than a run of the method on the same\n"
+         "   instance, averaged over instances, with its 95 % stratified bootstrap interval; \"policy better\" or\n"
+         "   \"worse\" where the interval excludes 0.5)\n";
   out << "\ntuned base values (factors of each instance's lr and wd, on the training instances):\n";
   for (const auto& [baseline, groups] : report.tuned) {
     for (const auto& [group, f] : groups) {

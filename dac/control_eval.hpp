@@ -45,6 +45,10 @@ struct MethodSummary {
   double mean_accuracy = 0;
   double average_rank = 0;  // over (instance, seed), 1 = best test loss
   int wins_against_policy = 0;  // instances where this method's mean test loss beats the policy's
+  // P(a policy run ends with a lower test loss than a run of this method on the same instance),
+  // averaged over instances (rliable's probability of improvement), and its 95 % stratified
+  // bootstrap interval; 0 for the policy itself.
+  double policy_better = 0, policy_better_low = 0, policy_better_high = 0;
 };
 
 struct ControlEvalReport {
@@ -64,6 +68,11 @@ std::vector<std::string> eval_methods();
 // `policy_control`: the options the policy was trained with (its policy.pt carries them).
 ControlEvalReport run_control_eval(const ControlEvalOptions& options, const agents::PpoPolicy& policy,
                                    const ControlOptions& policy_control);
+
+// The summary per method (eval_methods() order) of runs in method, instance, seed order;
+// `seed` seeds the bootstrap intervals.
+std::vector<MethodSummary> summarize_methods(const std::vector<RunRecord>& runs, std::size_t instances, int seeds,
+                                             std::uint64_t seed);
 
 // The per-instance table, the summary per method and the costs, as text.
 std::string format_control_eval(const ControlEvalReport& report, const std::vector<Instance>& test);
