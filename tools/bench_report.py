@@ -202,7 +202,7 @@ def draw_curves(cells, plan, bench_dir, out):
         metric_name = metric or "no curve"
         unit = "env steps" if metric_name.startswith("charts/") else "minibatches" if metric_name.startswith(("val/", "train/")) else "steps"
         report.labelled(ax, "%s: the scoring run" % task, "%s of that run (a tune cell: its best trial/member)" % unit,
-                        "%s (mean, 95%% band)" % metric_name)
+                        "%s (mean, 95%% band)" % metric_name, steps=True)
         if missing and shown:
             ax.text(0.01, 0.01, "no curve of it: " + ", ".join(missing), transform=ax.transAxes, fontsize="small",
                     va="bottom", ha="left", color="0.35")

@@ -19,6 +19,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 
 # Metrics a learning curve is drawn from, in order of preference, when --metric is not given.
 PREFERRED = ["charts/episodic_return", "eval/mean_return", "val/accuracy", "val/loss", "objective",
@@ -55,9 +56,20 @@ def pick_metric(metrics, wanted):
     return max(names, key=names.get) if names else None
 
 
-def labelled(ax, title, xlabel, ylabel):
+def step_count(x, _pos=None):
+    """A tick label for a count of steps: 500, 250k, 1M, 1.5M (no offset text like '1e6'
+    over the axis label)."""
+    for scale, suffix in ((1e6, "M"), (1e3, "k")):
+        if abs(x) >= scale and abs(x) >= 1e4:
+            return ("%.2f" % (x / scale)).rstrip("0").rstrip(".") + suffix
+    return "%g" % x
+
+
+def labelled(ax, title, xlabel, ylabel, steps=False):
     ax.set_title(title)
     ax.set_xlabel(xlabel)
+    if steps:
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(step_count))
     ax.set_ylabel(ylabel)
     ax.grid(True, alpha=0.3)
 
@@ -107,7 +119,7 @@ def draw_curves(metrics, metric, out, xunit, who):
         means = [sum(ys[max(0, k - window + 1):k + 1]) / (k + 1 - max(0, k - window + 1)) for k in range(len(ys))]
         ax.plot(xs, means, linewidth=1.8, color=line.get_color(), label="%s %d (running mean)" % (who, trial))
         smoothed = True
-    labelled(ax, "Learning curves: %s%s" % (metric, " (faint: every value)" if smoothed else ""), xunit, metric)
+    labelled(ax, "Learning curves: %s%s" % (metric, " (faint: every value)" if smoothed else ""), xunit, metric, steps=True)
     legend(ax, len(series))
     fig.tight_layout()
     fig.savefig(out, dpi=110)
@@ -147,7 +159,7 @@ def draw_hyperparameters(hypers, metrics, last_step, out, xunit, who):
         values = [v for pts in changing[name].values() for _, v in pts]
         if positive and max(values) / min(values) > 20:
             ax.set_yscale("log")
-        labelled(ax, "Hyperparameter %s over training" % name, xunit, name)
+        labelled(ax, "Hyperparameter %s over training" % name, xunit, name, steps=True)
         legend(ax, len(changing[name]))
     fig.tight_layout()
     fig.savefig(out, dpi=110)
@@ -174,7 +186,7 @@ def draw_lineage(events, trials, out, xunit):
     ax.plot([], [], color="tab:blue", label="exploit: donor's state copied to member")
     ax.set_yticks(members)
     ax.set_yticklabels(["member %d" % m for m in members])
-    labelled(ax, "PBT lineage (%d exploits)" % len(exploits), xunit, "population member")
+    labelled(ax, "PBT lineage (%d exploits)" % len(exploits), xunit, "population member", steps=True)
     ax.legend(fontsize="small", loc="upper left")
     fig.tight_layout()
     fig.savefig(out, dpi=110)
