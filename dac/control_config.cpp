@@ -3,6 +3,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "dac/baselines.hpp"
+
 namespace graybox::dac {
 
 void add_control_schema(core::ConfigSchema& s) {
@@ -21,7 +23,7 @@ void add_control_schema(core::ConfigSchema& s) {
   s.add_string("dac.base_schedule", "constant",
                "relative: the lr's offsets are from the run's start value times this baseline schedule over the "
                "budget (the policy learns corrections to it; constant: the start value itself)",
-               {"constant", "step", "cosine", "sgdr", "warmup_cosine"});
+               base_schedule_names());
   s.add_float("dac.lr_min", 1e-5, "the lowest learning rate an action can set", 0.0, 1e6).min_exclusive = true;
   s.add_float("dac.lr_max", 1.0, "the highest learning rate an action can set", 0.0, 1e6).min_exclusive = true;
   s.add_float("dac.wd_min", 1e-6, "the lowest weight decay an action can set (log scale, so > 0)", 0.0, 1e6)
